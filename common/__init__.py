@@ -1,0 +1,1 @@
+"""Shared package of the trip planner functions: config, errors, logging, clients, Maps, planning."""

@@ -1,0 +1,54 @@
+"""Deterministic travel-time model of the Maps stand-in (dev and test only).
+
+Route distance is the great-circle distance times a detour factor per mode; duration is that distance at a speed
+per mode plus a fixed overhead (waiting and walking to the stop for transit, parking for driving). Pairs beyond a
+mode's reach have no route.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+EARTH_RADIUS_M = 6_371_000.0
+
+
+@dataclass(frozen=True)
+class ModeProfile:
+    detour_factor: float
+    speed_m_per_min: float
+    overhead_min: float
+    max_route_m: float
+
+
+PROFILES: dict[str, ModeProfile] = {
+    "walk": ModeProfile(detour_factor=1.3, speed_m_per_min=80.0, overhead_min=0.0, max_route_m=25_000.0),
+    "transit": ModeProfile(detour_factor=1.4, speed_m_per_min=333.0, overhead_min=8.0, max_route_m=80_000.0),
+    "drive": ModeProfile(detour_factor=1.5, speed_m_per_min=450.0, overhead_min=4.0, max_route_m=300_000.0),
+}
+
+
+@dataclass(frozen=True)
+class TravelEstimate:
+    distance_m: int
+    duration_s: int
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def estimate(mode: str, lat1: float, lng1: float, lat2: float, lng2: float) -> TravelEstimate | None:
+    """Travel between two points by ``mode`` (walk, transit, drive); ``None`` when no route exists."""
+    profile = PROFILES[mode]
+    route_m = haversine_m(lat1, lng1, lat2, lng2) * profile.detour_factor
+    if route_m > profile.max_route_m:
+        return None
+    if route_m < 1.0:
+        return TravelEstimate(distance_m=0, duration_s=0)
+    minutes = profile.overhead_min + route_m / profile.speed_m_per_min
+    return TravelEstimate(distance_m=round(route_m), duration_s=round(minutes * 60))

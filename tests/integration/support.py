@@ -1,0 +1,87 @@
+"""Helpers for integration tests: read the stack's environment, start extra servers on free ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_SCRIPT = ROOT / "scripts" / "stack"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_answers(port: int, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.3):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing answered on port {port} within {timeout_s} s")
+
+
+@contextlib.contextmanager
+def background_server(command: list[str], port: int, env: dict[str, str], log_name: str) -> Iterator[None]:
+    """Run ``command`` until the block ends; its output goes to .stack/test-<log_name>.log."""
+    log_path = ROOT / ".stack" / f"test-{log_name}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_until_answers(port, process)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def function_server(target: str, source: Path, signature: str, env: dict[str, str]) -> Iterator[str]:
+    """Serve one function with functions-framework, as deployed, on a free port; yield its URL."""
+    port = free_port()
+    command = [
+        str(VENV_BIN / "functions-framework"),
+        "--target",
+        target,
+        "--source",
+        str(source),
+        "--signature-type",
+        signature,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with background_server(command, port, {"PYTHONPATH": str(ROOT), **env}, f"fn-{target}-{port}"):
+        yield f"http://127.0.0.1:{port}"
+
+
+def http_get_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return False
+    except OSError:
+        return False

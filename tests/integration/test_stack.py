@@ -1,0 +1,52 @@
+"""The local stack answers: a function served by functions-framework reaches the Firestore stand-in."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from scripts.envfile import STACK_ENV_FILE, read_env_file
+
+
+def test_env_file_names_every_stand_in_and_function(stack: dict[str, str]) -> None:
+    env = read_env_file(STACK_ENV_FILE)
+    for name in (
+        "FIRESTORE_EMULATOR_HOST",
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "STORAGE_EMULATOR_HOST",
+        "GOOGLE_CLOUD_PROJECT",
+        "HEALTH_URL",
+    ):
+        assert env[name], name
+    assert all(
+        value.startswith(("127.0.0.1", "http://127.0.0.1"))
+        for name, value in env.items()
+        if name.endswith(("_HOST", "_URL", "_ENDPOINT")) and value
+    )
+
+
+def test_health_function_answers_through_the_stack(stack: dict[str, str]) -> None:
+    request = urllib.request.Request(stack["HEALTH_URL"], headers={"X-Request-Id": "health-check-0001"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.load(response)
+        assert response.status == 200
+        assert response.headers["X-Request-Id"] == "health-check-0001"
+    assert body["status"] == "ok"
+    assert body["firestore"]["ok"] is True
+    assert body["stand_ins"]["firestore"] == stack["FIRESTORE_EMULATOR_HOST"]
+
+
+def test_wrong_method_gets_the_error_envelope(stack: dict[str, str]) -> None:
+    request = urllib.request.Request(
+        stack["HEALTH_URL"], data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 405
+    assert raised.value.headers["Allow"] == "GET"
+    envelope = json.load(raised.value)["error"]
+    assert envelope["code"] == "method_not_allowed"
+    assert envelope["request_id"]

@@ -1,0 +1,48 @@
+"""scripts/stack serves exactly the functions functions/main.py defines, each with its deployed signature."""
+
+from __future__ import annotations
+
+import ast
+import importlib.machinery
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_stack_script() -> ModuleType:
+    loader = importlib.machinery.SourceFileLoader("stack_script", str(ROOT / "scripts" / "stack"))
+    spec = importlib.util.spec_from_loader("stack_script", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["stack_script"] = module
+    loader.exec_module(module)
+    return module
+
+
+def _functions_in_main() -> dict[str, str]:
+    tree = ast.parse((ROOT / "functions" / "main.py").read_text())
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Attribute) and decorator.attr in {"http", "cloud_event"}:
+                    found[node.name] = "http" if decorator.attr == "http" else "cloudevent"
+    return found
+
+
+def test_stack_serves_every_function_with_its_signature() -> None:
+    stack = _load_stack_script()
+    registered = {spec.name: spec.signature for spec in stack.FUNCTIONS}
+    assert registered == _functions_in_main()
+    assert len({spec.url_variable for spec in stack.FUNCTIONS}) == len(stack.FUNCTIONS)
+
+
+def test_every_server_binds_loopback_only() -> None:
+    stack = _load_stack_script()
+    for server in stack.servers():
+        joined = " ".join(server.command)
+        assert "0.0.0.0" not in joined, server.name
+    assert stack.HOST == "127.0.0.1"
