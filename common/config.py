@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     google_cloud_project: str = "demo-trip-planner"
     google_cloud_region: str = "us-central1"
     firestore_database_id: str = "(default)"
+    firebase_project_id: str | None = None  # Firebase Auth project; defaults to GOOGLE_CLOUD_PROJECT
 
     # Gemini (google-genai, on Vertex AI or the Gemini API)
     vertex_ai_project_id: str | None = None
@@ -102,6 +103,8 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(1000, ge=1)
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     check_token_revocation: bool = True
+    plan_rate_per_minute: int = Field(5, ge=1)
+    plan_rate_per_day: int = Field(50, ge=1)
 
     # Trip rules
     default_trip_duration_days: int = Field(7, ge=1)

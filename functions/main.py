@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import functions_framework
 
 from common.config import get_settings
-from common.http import JsonResult, serve
+from common.http import JsonResult, read_json_body, serve
 from common.log import configure_logging
 
 if TYPE_CHECKING:
@@ -33,3 +33,19 @@ def health(request: flask.Request) -> flask.Response:
         return JsonResult(report, status=200 if report["status"] == "ok" else 503)
 
     return serve(request, function="health", settings=_settings, handler=handle, methods=["GET"])
+
+
+@functions_framework.http
+def plan_trip(request: flask.Request) -> flask.Response:
+    """POST a trip request (Firebase ID token required): 201 with the planned trip, stored in ``trips/{id}``."""
+
+    def handle(http_request: flask.Request) -> JsonResult:
+        from common.auth import verify_caller
+        from common.planning.service import default_deps, plan_new_trip
+
+        caller = verify_caller(http_request.headers.get("Authorization"))
+        body = read_json_body(http_request, _settings.max_request_bytes)
+        trip = plan_new_trip(caller.uid, body, default_deps.get())
+        return JsonResult(trip, status=201, headers={"Location": f"/trips/{trip['id']}"})
+
+    return serve(request, function="plan_trip", settings=_settings, handler=handle, methods=["POST"])

@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 
 from scripts.envfile import STACK_ENV_FILE, read_env_file
-from tests.integration.support import STACK_SCRIPT
+from tests.integration.support import STACK_SCRIPT, module_env
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -45,7 +45,7 @@ def firestore_project(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(autouse=True)
 def integration_env(stack: dict[str, str], firestore_project: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Each test sees the stack's variables, with the module's own project id."""
-    env = {**stack, "GOOGLE_CLOUD_PROJECT": firestore_project, "GCLOUD_PROJECT": firestore_project}
+    env = module_env(stack, firestore_project)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,3 +86,43 @@ def http_get_ok(url: str) -> bool:
         return False
     except OSError:
         return False
+
+
+def module_env(stack: dict[str, str], project: str) -> dict[str, str]:
+    """The stack's variables with a module's own Firestore project (Auth stays on the stack's project)."""
+    return {
+        **stack,
+        "GOOGLE_CLOUD_PROJECT": project,
+        "GCLOUD_PROJECT": project,
+        "FIREBASE_PROJECT_ID": stack["GOOGLE_CLOUD_PROJECT"],
+    }
+
+
+@dataclass(frozen=True)
+class TestUser:
+    __test__ = False  # a helper, not a test class
+
+    uid: str
+    email: str
+    id_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.id_token}"}
+
+
+def sign_up(stack: dict[str, str], email: str | None = None, password: str = "correct-horse-9") -> TestUser:
+    """A new user in the Auth emulator, with a fresh ID token."""
+    import json
+    import uuid
+
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    host = stack["FIREBASE_AUTH_EMULATOR_HOST"]
+    request = urllib.request.Request(
+        f"http://{host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=local",
+        data=json.dumps({"email": email, "password": password, "returnSecureToken": True}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.load(response)
+    return TestUser(uid=answer["localId"], email=email, id_token=answer["idToken"])

@@ -1,0 +1,1 @@
+"""Trips: the planning contract, persistence, quotas and sessions."""

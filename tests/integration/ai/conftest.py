@@ -1,0 +1,25 @@
+"""Fixtures of the planner's integration tests: the Gemini stand-in, and no local stack (it is not needed here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.ai.gemini_standin import GeminiStandIn
+
+
+@pytest.fixture(autouse=True)
+def integration_env() -> dict[str, str]:
+    """Overrides the package-wide fixture: these tests talk only to the in-process Gemini stand-in."""
+    return {}
+
+
+@pytest.fixture
+def gemini() -> Iterator[GeminiStandIn]:
+    standin = GeminiStandIn()
+    standin.start()
+    try:
+        yield standin
+    finally:
+        standin.stop()

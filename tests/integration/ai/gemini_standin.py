@@ -1,0 +1,200 @@
+"""A scripted Gemini stand-in: a real HTTP server that replays recorded answers in the REST response shape.
+
+It serves ``POST /{version}/models/{model}:generateContent`` (Gemini API mode; google-genai 3.6.1 uses ``v1``) and
+``POST /{version}/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent`` (Vertex AI mode),
+answers each request with the next reply of the test's script, and records every request (path, headers, JSON body).
+When the script is exhausted it answers 500 and counts the surprise in ``unexpected``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GENERATE_PATH = re.compile(
+    r"^/(?P<version>v1|v1beta|v1beta1)/"
+    r"(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/)?"
+    r"models/(?P<model>[^/:]+):generateContent$"
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def match(self) -> re.Match[str] | None:
+        return GENERATE_PATH.match(self.path.split("?", 1)[0])
+
+    @property
+    def declared_tools(self) -> list[str]:
+        return [
+            declaration["name"]
+            for tool in self.body.get("tools", [])
+            for declaration in tool.get("functionDeclarations", [])
+        ]
+
+    @property
+    def generation_config(self) -> dict[str, Any]:
+        config = self.body.get("generationConfig", {})
+        return config if isinstance(config, dict) else {}
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text part of the conversation sent, in order."""
+        contents = self.body.get("contents", [])
+        return [part["text"] for content in contents for part in content["parts"] if "text" in part]
+
+    @property
+    def function_responses(self) -> list[dict[str, Any]]:
+        return [
+            part["functionResponse"]
+            for content in self.body.get("contents", [])
+            for part in content["parts"]
+            if "functionResponse" in part
+        ]
+
+
+@dataclass
+class GeminiStandIn:
+    script: list[Reply] = field(default_factory=list)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    unexpected: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "the stand-in is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def play(self, *replies: Reply) -> None:
+        with self._lock:
+            self.script.extend(replies)
+
+    def start(self) -> None:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = json.loads(raw) if raw else {}
+                recorded = RecordedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                reply = standin._next(recorded)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                payload = json.dumps(reply.body).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                with contextlib.suppress(OSError):  # the client may have given up (timeout tests)
+                    self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="gemini-standin", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _next(self, request: RecordedRequest) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            if request.match is None:
+                self.unexpected += 1
+                return error_reply(404, f"no such path {request.path}", "NOT_FOUND")
+            if not self.script:
+                self.unexpected += 1
+                return error_reply(500, "stand-in script exhausted", "INTERNAL")
+            return self.script.pop(0)
+
+
+# ---------------------------------------------------------------------------------------------- recorded answers
+
+
+def _usage(prompt_tokens: int, output_tokens: int) -> dict[str, Any]:
+    return {
+        "promptTokenCount": prompt_tokens,
+        "candidatesTokenCount": output_tokens,
+        "totalTokenCount": prompt_tokens + output_tokens,
+    }
+
+
+def text_reply(text: str, *, finish: str = "STOP", prompt_tokens: int = 100, output_tokens: int = 50) -> Reply:
+    return Reply(
+        200,
+        {
+            "candidates": [
+                {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": 0}
+            ],
+            "usageMetadata": _usage(prompt_tokens, output_tokens),
+            "modelVersion": "gemini-standin",
+        },
+    )
+
+
+def json_reply(value: Any, **kwargs: Any) -> Reply:
+    return text_reply(json.dumps(value), **kwargs)
+
+
+def function_call_reply(*calls: tuple[str, dict[str, Any]], prompt_tokens: int = 80, output_tokens: int = 20) -> Reply:
+    parts = [{"functionCall": {"name": name, "args": args}} for name, args in calls]
+    return Reply(
+        200,
+        {
+            "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": _usage(prompt_tokens, output_tokens),
+        },
+    )
+
+
+def blocked_prompt_reply(reason: str = "SAFETY") -> Reply:
+    return Reply(200, {"promptFeedback": {"blockReason": reason}, "usageMetadata": _usage(30, 0)})
+
+
+def safety_stop_reply() -> Reply:
+    return Reply(
+        200,
+        {
+            "candidates": [
+                {
+                    "finishReason": "SAFETY",
+                    "index": 0,
+                    "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH"}],
+                }
+            ],
+            "usageMetadata": _usage(30, 0),
+        },
+    )
+
+
+def error_reply(status: int, message: str, status_name: str) -> Reply:
+    return Reply(status, {"error": {"code": status, "message": message, "status": status_name}})
