@@ -1,7 +1,9 @@
 """A deterministic planner with no model: it searches Maps through the ToolBox and ranks what it finds.
 
-- One search per interest (or "top sights", "museums", "parks" when there are none), one per must-include, and one
-  for places to eat ("vegetarian restaurants" when the dietary wishes mention vegetarian or vegan).
+- One search per interest (or "top sights", "museums", "parks" when there are none) and one per must-include; when
+  those find fewer places than the trip needs, general searches ("top sights", "museums", ... ) top them up. Places
+  to eat: "vegetarian restaurants" first when the dietary wishes mention vegetarian or vegan, then "restaurants"
+  and "cafes" until there are enough. At most ``MAX_SEARCHES`` searches in all.
 - Candidates are ranked by rating x log(1 + number of ratings) (no rating ranks last); ties break on place id. Visits
   are picked round-robin across the interests, best first in each, so every interest is represented.
 - A candidate whose name or category contains an "avoid" term is skipped; so is a duplicate place.
@@ -40,6 +42,8 @@ logger = get_logger(__name__)
 PlaceKind = Literal["visit", "meal"]
 
 DEFAULT_INTERESTS = ("top sights", "museums", "parks")
+TOP_UP_INTERESTS = ("top sights", "museums", "parks", "viewpoints", "markets", "neighbourhoods")
+MAX_SEARCHES = 20
 MAX_INTEREST_SEARCHES = 8
 MAX_MUST_INCLUDES = 15
 SEARCH_RESULTS = 20
@@ -76,6 +80,14 @@ def _text(place: dict[str, Any], key: str) -> str:
 def _is_meal(place: dict[str, Any]) -> bool:
     category = _text(place, "category").casefold()
     return any(word in category for word in MEAL_WORDS)
+
+
+def _diet_rank(place: dict[str, Any], matched_diet: set[str]) -> int:
+    """0: flagged vegetarian-friendly; 1: unflagged but found by the vegetarian search; 2: the rest."""
+    flag = place.get("serves_vegetarian_food")
+    if flag is True:
+        return 0
+    return 1 if flag is None and place["place_id"] in matched_diet else 2
 
 
 def _humanize(category: str) -> str:
@@ -167,22 +179,39 @@ class OfflinePlanner:
             found = [place for place in search(f"{interest} in {destination}") if allowed(place)]
             per_interest.append(_ranked(place for place in found if not _is_meal(place)))
             meal_pool.extend(place for place in found if _is_meal(place))
-        meal_query = "vegetarian restaurants" if vegetarian else "restaurants"
-        meal_pool.extend(place for place in search(f"{meal_query} in {destination}") if allowed(place))
+        visits_wanted, meals_wanted = candidate_targets(brief, self._max_places_per_day)
+        visits_wanted = max(0, visits_wanted - sum(1 for place in chosen if place.kind == "visit"))
+        # Too few places for the interests alone: widen with general searches, as a local friend would.
+        top_up: list[list[dict[str, Any]]] = []
+        for extra in TOP_UP_INTERESTS:
+            found_ids = {place["place_id"] for pool in per_interest + top_up for place in pool} - used_ids
+            if len(found_ids) >= visits_wanted or searches >= MAX_SEARCHES:
+                break
+            found = [place for place in search(f"{extra} in {destination}") if allowed(place)]
+            top_up.append(_ranked(place for place in found if not _is_meal(place)))
+        meal_queries = ["vegetarian restaurants", "restaurants"] if vegetarian else ["restaurants"]
+        matched_diet: set[str] = set()
+        for meal_query in [*meal_queries, "cafes"]:
+            enough = len({place["place_id"] for place in meal_pool}) >= meals_wanted
+            if (enough and not meal_query.startswith("vegetarian")) or searches >= MAX_SEARCHES:
+                break
+            found = [place for place in search(f"{meal_query} in {destination}") if allowed(place)]
+            if meal_query.startswith("vegetarian"):
+                matched_diet.update(place["place_id"] for place in found)
+            meal_pool.extend(found)
 
         if searches and unavailable == searches:
             raise UpstreamUnavailable("Google Maps is unavailable: the offline planner found no places")
-
-        visits_wanted, meals_wanted = candidate_targets(brief, self._max_places_per_day)
-        visits_wanted = max(0, visits_wanted - sum(1 for place in chosen if place.kind == "visit"))
         visits = self._round_robin(per_interest, visits_wanted, used_ids)
+        visits += self._round_robin(top_up, visits_wanted - len(visits), used_ids)
         for rank, place in enumerate(visits):
             priority = 4 if rank < len(visits) / 3 else 3 if rank < 2 * len(visits) / 3 else 2
             chosen.append(self._proposed(place, priority=priority, kind="visit"))
 
         meals = _ranked(meal_pool)
         if vegetarian:
-            meals.sort(key=lambda place: place.get("serves_vegetarian_food") is not True)
+            # Search results rarely carry the vegetarian flag: what the vegetarian search found counts as a match.
+            meals.sort(key=lambda place: _diet_rank(place, matched_diet))
         meal_count = 0
         for place in meals:
             if meal_count >= meals_wanted:

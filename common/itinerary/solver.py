@@ -115,6 +115,19 @@ def solve_routing(
     is_visit = [0] * first_visit_node + [1] * len(visits)
     stops_callback = routing.RegisterUnaryTransitVector(is_visit)
     routing.AddDimensionWithVehicleCapacity(stops_callback, 0, [day.max_stops for day in days], True, "stops")
+    # Keep room for the meals a day needs: sights alone may not fill the cap when a meal venue could come.
+    is_sight = [0] * first_visit_node + [1 if visit.meal is None else 0 for visit in visits]
+    sight_caps = []
+    for vehicle, day in enumerate(days):
+        servable = {
+            visit.meal
+            for position, visit in enumerate(visits)
+            if visit.meal is not None and vehicle in allowed[position]
+        }
+        reserved = sum(1 for meal in day.required_meals if meal in servable)
+        sight_caps.append(max(1, day.max_stops - reserved))
+    sights_callback = routing.RegisterUnaryTransitVector(is_sight)
+    routing.AddDimensionWithVehicleCapacity(sights_callback, 0, sight_caps, True, "sights")
 
     for meal in MealKind:
         is_meal = [0] * first_visit_node + [1 if visit.meal == meal else 0 for visit in visits]

@@ -277,7 +277,8 @@ def choose_and_schedule(
 
     candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
     avoid_ids, avoid_categories = _resolve_avoid(run, tools)
-    candidates = _filter_candidates(run, [place for place in candidates if place.id not in exclude_ids], must_ids)
+    candidates = [place for place in candidates if place.id not in exclude_ids]
+    candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
 
     if on_stage:
         on_stage("scheduling")
@@ -348,9 +349,22 @@ def _resolve_lodging(run: PlanningRun, tools: MapsToolBox) -> Place | None:
     return found[0]
 
 
+GENERIC_NAME_WORDS = frozenset(
+    "temple shrine church cathedral mosque museum park garden gardens market restaurant cafe hotel tower palace "
+    "castle house gallery square street station bridge the and of la le les el los de del di da das der die".split()
+)
+
+
+def _name_words(name: str) -> set[str]:
+    words = "".join(ch if ch.isalnum() else " " for ch in name.casefold()).split()
+    return {word for word in words if len(word) > 2 and word not in GENERIC_NAME_WORDS}
+
+
 def _names_match(wanted: str, found: str) -> bool:
+    """Whether a Maps result plausibly is the place named: one name contains the other, or they share a
+    distinctive word (generic words such as "temple" or "museum" do not count)."""
     a, b = " ".join(wanted.casefold().split()), " ".join(found.casefold().split())
-    return a in b or b in a
+    return a in b or b in a or bool(_name_words(wanted) & _name_words(found))
 
 
 def _resolve_by_name(tools: MapsToolBox, name: str) -> Place | None:
@@ -359,7 +373,7 @@ def _resolve_by_name(tools: MapsToolBox, name: str) -> Place | None:
         if _names_match(name, place.name):
             return place
     found = tools.find(name, max_results=3)
-    return next((place for place in found if _names_match(name, place.name)), found[0] if found else None)
+    return next((place for place in found if _names_match(name, place.name)), None)
 
 
 def _resolve_candidates(
@@ -414,6 +428,22 @@ def _resolve_avoid(run: PlanningRun, tools: MapsToolBox) -> tuple[set[str], set[
         if place is not None and _names_match(wanted, place.name):
             ids.add(place.id)
     return ids, categories
+
+
+def _with_needed_details(run: PlanningRun, tools: MapsToolBox, candidates: list[Place]) -> list[Place]:
+    """Fetch details only where a stated need depends on them: searches do not ask for the vegetarian and
+    accessibility fields (they would raise the price of every search)."""
+    vegetarian = any(word in item.casefold() for item in run.request.dietary for word in VEGETARIAN_WORDS)
+    step_free = any(word in item.casefold() for item in run.request.accessibility for word in STEP_FREE_WORDS)
+    wanted = [
+        place.id
+        for place in candidates
+        if step_free or (vegetarian and place.category in MEAL_CATEGORIES and place.serves_vegetarian_food is None)
+    ]
+    if not wanted:
+        return candidates
+    details = tools.maps.get_places(wanted, language_code=run.request.language, usage=run.maps_usage)
+    return [details.get(place.id, place) for place in candidates]
 
 
 def _filter_candidates(run: PlanningRun, candidates: list[Place], must_ids: set[str]) -> list[Place]:

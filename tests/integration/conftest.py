@@ -20,19 +20,33 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 
+def _servers_up() -> tuple[set[str], set[str]]:
+    """Names of the stack's servers that answer, and of all of them (from ``scripts/stack status``)."""
+    result = subprocess.run([str(STACK_SCRIPT), "status"], capture_output=True, text=True)
+    up, every = set(), set()
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            every.add(parts[0])
+            if parts[1] == "up":
+                up.add(parts[0])
+    return up, every
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[dict[str, str]]:
-    """The stack's environment (as in .stack/env); starts the stack unless every server already answers."""
-    already_up = subprocess.run([str(STACK_SCRIPT), "status"], capture_output=True).returncode == 0
-    if not already_up:
+    """The stack's environment (as in .stack/env): starts the servers that are not up, and stops only those."""
+    up_before, every = _servers_up()
+    missing = every - up_before
+    if missing:
         result = subprocess.run([str(STACK_SCRIPT), "up"], capture_output=True, text=True)
         if result.returncode != 0:
             pytest.fail(f"scripts/stack up failed:\n{result.stdout}\n{result.stderr}")
     try:
         yield read_env_file(STACK_ENV_FILE)
     finally:
-        if not already_up:
-            subprocess.run([str(STACK_SCRIPT), "down"], capture_output=True)
+        if missing:
+            subprocess.run([str(STACK_SCRIPT), "down", "--only", ",".join(sorted(missing))], capture_output=True)
 
 
 @pytest.fixture(scope="module")
