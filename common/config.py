@@ -125,13 +125,34 @@ class Settings(BaseSettings):
     agent_max_iterations: int = Field(20, ge=1)
     agent_response_timeout: int = Field(180, ge=1)
 
+    # Operations: scheduled jobs (cleanup_sessions, backup_export) and per-user data (user_data)
+    scheduler_service_accounts: StrList = Field(default_factory=list)  # emails allowed to call scheduled jobs
+    scheduler_audience: str | None = None  # the function's URL, as the audience of the scheduler's OIDC token
+    scheduler_auth_bypass: bool = False  # accept unauthenticated scheduler calls; refused in production
+    cleanup_batch_size: int = Field(200, ge=1, le=500)
+    cleanup_time_budget_seconds: float = Field(240, gt=0)
+    backup_mode: Literal["managed", "logical"] = "logical"
+    backup_bucket: str | None = None
+    backup_prefix: str = "firestore-backups"
+    backup_collections: StrList = Field(default_factory=lambda: ["trips", "ai_sessions", "users"])
+    backup_snapshot: bool = True  # managed export: a consistent snapshot (snapshot_time = now, to the minute)
+    user_export_bucket: str | None = None  # defaults to BACKUP_BUCKET
+    user_export_prefix: str = "user-exports"
+    user_export_url_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
+
     # Local stand-ins (read by the client libraries themselves; kept here so they are visible and checked)
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
     storage_emulator_host: str | None = None
 
     _parse_lists = field_validator(
-        "allowed_origins", "allowed_methods", "allowed_headers", "supported_languages", mode="before"
+        "allowed_origins",
+        "allowed_methods",
+        "allowed_headers",
+        "supported_languages",
+        "scheduler_service_accounts",
+        "backup_collections",
+        mode="before",
     )(_parse_list)
 
     @field_validator("allowed_methods")
@@ -164,6 +185,8 @@ class Settings(BaseSettings):
                 problems.append(f"{name.upper()} points at a local stand-in")
         if self.google_cloud_project.startswith("demo-"):
             problems.append("GOOGLE_CLOUD_PROJECT is a demo project id")
+        if self.scheduler_auth_bypass:
+            problems.append("SCHEDULER_AUTH_BYPASS must not be set")
         if problems:
             raise ValueError("refused in production: " + "; ".join(problems))
 

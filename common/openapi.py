@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from common.trips.models import Trip, TripRequest
+from common.trips.openapi_paths import MODELS as TRIPS_MODELS
+from common.trips.openapi_paths import trips_paths
 
 REF = "#/components/schemas/{model}"
 
@@ -46,7 +48,9 @@ def _error(description: str, retry_after: bool = False) -> dict[str, Any]:
 
 
 def build_document(version: str = "0.1.0") -> dict[str, Any]:
-    schemas = _schemas((TripRequest, "validation"), (Trip, "serialization"), (ErrorEnvelope, "serialization"))
+    schemas = _schemas(
+        (TripRequest, "validation"), (Trip, "serialization"), (ErrorEnvelope, "serialization"), *TRIPS_MODELS
+    )
     common_errors = {
         "400": _error("Invalid request: every problem is listed in details"),
         "401": _error("Missing, malformed, expired or revoked Firebase ID token"),
@@ -90,5 +94,6 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                     },
                 }
             },
+            **trips_paths(REF, common_errors),
         },
     }

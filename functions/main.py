@@ -16,6 +16,7 @@ from common.log import configure_logging
 
 if TYPE_CHECKING:
     import flask
+    from cloudevents.http import CloudEvent
 
 _settings = get_settings()  # fail at start, naming the variable, when the configuration is invalid
 configure_logging(_settings.log_level, _settings.google_cloud_project)
@@ -49,3 +50,103 @@ def plan_trip(request: flask.Request) -> flask.Response:
         return JsonResult(trip, status=201, headers={"Location": f"/trips/{trip['id']}"})
 
     return serve(request, function="plan_trip", settings=_settings, handler=handle, methods=["POST"])
+
+
+@functions_framework.http
+def cleanup_sessions(request: flask.Request) -> flask.Response:
+    """POST from Cloud Scheduler (OIDC): end stale sessions, fail timed-out plannings, delete expired documents."""
+
+    def handle(http_request: flask.Request) -> JsonResult:
+        import datetime as dt
+
+        from common.clients import firestore_client
+        from common.ops.jobs import cleanup_job
+
+        result = cleanup_job(
+            http_request.headers.get("Authorization"),
+            http_request.headers.get("X-CloudScheduler-ScheduleTime"),
+            _settings,
+            firestore_client.get(),
+            dt.datetime.now(dt.UTC),
+        )
+        return JsonResult(result)
+
+    return serve(request, function="cleanup_sessions", settings=_settings, handler=handle, methods=["POST"])
+
+
+@functions_framework.http
+def backup_export(request: flask.Request) -> flask.Response:
+    """POST from Cloud Scheduler (OIDC): this tick's Firestore export (BACKUP_MODE managed or logical), once."""
+
+    def handle(http_request: flask.Request) -> JsonResult:
+        import datetime as dt
+
+        from common.clients import firestore_client, storage_client
+        from common.ops.backup import build_admin_client
+        from common.ops.jobs import backup_job
+
+        result = backup_job(
+            http_request.headers.get("Authorization"),
+            http_request.headers.get("X-CloudScheduler-ScheduleTime"),
+            _settings,
+            firestore_client.get(),
+            storage_client.get,
+            build_admin_client,
+            dt.datetime.now(dt.UTC),
+        )
+        return JsonResult(result)
+
+    return serve(request, function="backup_export", settings=_settings, handler=handle, methods=["POST"])
+
+
+@functions_framework.http
+def user_data(request: flask.Request) -> flask.Response:
+    """The caller's own data (Firebase ID token): GET exports it; DELETE ?confirm=true deletes the account and it."""
+
+    def handle(http_request: flask.Request) -> JsonResult:
+        import datetime as dt
+
+        from common.auth import verify_caller
+        from common.clients import firestore_client, storage_client
+        from common.errors import InvalidRequest
+        from common.ops.user_data import delete_user_data, export_user_data, firebase_user_deleter
+
+        caller = verify_caller(http_request.headers.get("Authorization"))
+        now = dt.datetime.now(dt.UTC)
+        if http_request.method == "GET":
+            return JsonResult(
+                export_user_data(firestore_client.get(), storage_client.get(), _settings, caller.uid, now)
+            )
+        if http_request.args.get("confirm") != "true":
+            raise InvalidRequest("add ?confirm=true to delete the account and all of its data")
+        deleted = delete_user_data(
+            firestore_client.get(), storage_client.get(), _settings, caller.uid, now, firebase_user_deleter()
+        )
+        return JsonResult({"deleted": deleted})
+
+    return serve(request, function="user_data", settings=_settings, handler=handle, methods=["GET", "DELETE"])
+
+
+@functions_framework.http
+def trips(request: flask.Request) -> flask.Response:
+    """The trips API (Firebase ID token): list, read, .ics, edit, re-plan, share, delete (common.trips.routing)."""
+
+    def handle(http_request: flask.Request) -> JsonResult:
+        from common.trips.api import default_deps
+        from common.trips.api import handle as handle_trips
+
+        return handle_trips(http_request, default_deps.get())
+
+    return serve(
+        request, function="trips", settings=_settings, handler=handle, methods=["GET", "POST", "PATCH", "DELETE"]
+    )
+
+
+@functions_framework.cloud_event
+def enrich_places(event: CloudEvent) -> None:
+    """Firestore trigger on trips/{tripId} (document.v1.written): enrich edited days; raises only to be retried."""
+    from common.enrich.handler import default_deps, handle_cloud_event
+    from common.log import log_context
+
+    with log_context(function="enrich_places", request_id=event["id"]):
+        handle_cloud_event(event, default_deps.get())

@@ -56,14 +56,16 @@ class FallbackPlanner:
 
 
 def _key_resolver(settings: Settings, api_key: Callable[[], str | None] | None) -> Callable[[], str | None]:
-    """Reads the key at most once: ``GEMINI_API_KEY`` first, then the callable."""
+    """Reads the key at most once: from the callable when one is given (``common.secrets.gemini_api_key`` applies
+    the plain-value versus Secret Manager precedence), else from ``GEMINI_API_KEY``."""
     cache: list[str | None] = []
 
     def resolve() -> str | None:
         if not cache:
-            key = settings.gemini_api_key.get_secret_value() if settings.gemini_api_key else None
-            if not key and api_key is not None:
+            if api_key is not None:
                 key = api_key()
+            else:
+                key = settings.gemini_api_key.get_secret_value() if settings.gemini_api_key else None
             cache.append(key.strip() if key and key.strip() else None)
         return cache[0]
 

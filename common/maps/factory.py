@@ -2,7 +2,8 @@
 
 Both clients use the REST transport: against real Google (default endpoints, or ``MAPS_API_ENDPOINT``) and against
 the local stand-in (an ``http://`` endpoint), so one code path is exercised everywhere. The API key comes from
-``GOOGLE_MAPS_API_KEY``; without one, real Google is reached with Application Default Credentials.
+``GOOGLE_MAPS_API_KEY`` or from Secret Manager (``common.secrets``); without one, real Google is reached with
+Application Default Credentials.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from google.api_core.client_options import ClientOptions
 from common.clients import Lazy
 from common.errors import ConfigError
 from common.maps.service import MapsConfig, MapsService, PlacesApi, RoutesApi
+from common.secrets import maps_api_key
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def _client_options(settings: Settings) -> ClientOptions:
-    key = settings.google_maps_api_key.get_secret_value() if settings.google_maps_api_key else None
+    key = maps_api_key(settings)  # GOOGLE_MAPS_API_KEY, or the secret named by GOOGLE_MAPS_API_KEY_SECRET
     endpoint = settings.maps_api_endpoint
     if endpoint:
         if not endpoint.startswith(("http://", "https://")):

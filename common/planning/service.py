@@ -350,8 +350,45 @@ def _resolve_lodging(run: PlanningRun, tools: MapsToolBox) -> Place | None:
 
 
 GENERIC_NAME_WORDS = frozenset(
-    "temple shrine church cathedral mosque museum park garden gardens market restaurant cafe hotel tower palace "
-    "castle house gallery square street station bridge the and of la le les el los de del di da das der die".split()
+    [
+        "temple",
+        "shrine",
+        "church",
+        "cathedral",
+        "mosque",
+        "museum",
+        "park",
+        "garden",
+        "gardens",
+        "market",
+        "restaurant",
+        "cafe",
+        "hotel",
+        "tower",
+        "palace",
+        "castle",
+        "house",
+        "gallery",
+        "square",
+        "street",
+        "station",
+        "bridge",
+        "the",
+        "and",
+        "of",
+        "la",
+        "le",
+        "les",
+        "el",
+        "los",
+        "de",
+        "del",
+        "di",
+        "da",
+        "das",
+        "der",
+        "die",
+    ]
 )
 
 
@@ -563,11 +600,11 @@ def _build_default_deps() -> PlanningDeps:
     from common.clients import firestore_client
     from common.config import get_settings
     from common.maps import maps_service
+    from common.secrets import gemini_api_key
 
     settings = get_settings()
-    return PlanningDeps(
-        settings=settings, firestore=firestore_client.get(), maps=maps_service.get(), planner=build_planner(settings)
-    )
+    planner = build_planner(settings, api_key=lambda: gemini_api_key(settings))
+    return PlanningDeps(settings=settings, firestore=firestore_client.get(), maps=maps_service.get(), planner=planner)
 
 
 default_deps: Lazy[PlanningDeps] = Lazy(_build_default_deps)

@@ -240,6 +240,15 @@ class Progress(BaseModel):
     updated_at: dt.datetime
 
 
+class EnrichmentReport(BaseModel):
+    """What the ``enrich_places`` trigger last did after an edit (``pending`` until it has run)."""
+
+    status: Literal["pending", "enriched", "failed"] = "pending"
+    reason: str | None = None
+    enriched_at: dt.datetime | None = None
+    runs: int = 0
+
+
 class Trip(BaseModel):
     """A trip as returned and as stored in ``trips/{id}`` (a failed or planning trip has no days yet)."""
 
@@ -262,5 +271,10 @@ class Trip(BaseModel):
     planner: PlannerReport | None
     progress: Progress
     failure: dict[str, str] | None = None
+    tips: list[str] = Field(default_factory=list, description="Practical tips from the planner")
+    title: str | None = None
+    notes: str | None = None
+    shared_with: dict[str, Literal["viewer", "editor"]] = Field(default_factory=dict, description="uid -> role")
+    enrichment: EnrichmentReport | None = None
     created_at: dt.datetime
     updated_at: dt.datetime

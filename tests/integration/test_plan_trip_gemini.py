@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -53,7 +54,7 @@ def user(stack: dict[str, str]) -> TestUser:
     return sign_up(stack)
 
 
-def two_days() -> dict[str, object]:
+def two_days() -> dict[str, Any]:
     start = dt.date.today() + dt.timedelta(days=40)
     return {
         "destination": "Kyoto",

@@ -53,17 +53,20 @@ def test_vertex_ai_without_a_project_is_a_config_error() -> None:
         build_planner(load_settings(ai_model_provider="vertex-ai", ai_fallback_provider="none"))
 
 
-def test_the_key_callable_is_asked_once_and_only_without_a_configured_key() -> None:
+def test_the_key_callable_is_asked_once_and_replaces_the_plain_setting() -> None:
     asked: list[int] = []
 
     def secret() -> str:
         asked.append(1)
         return "from-secret"
 
-    build_planner(load_settings(ai_fallback_provider="google-ai"), api_key=secret)
+    planner = build_planner(load_settings(ai_fallback_provider="google-ai"), api_key=secret)
     assert len(asked) == 1
-    build_planner(load_settings(gemini_api_key="k"), api_key=secret)
-    assert len(asked) == 1
+    assert planner.name == "google-ai"
+    # The callable owns the precedence between GEMINI_API_KEY and the Secret Manager secret.
+    planner = build_planner(load_settings(gemini_api_key="k"), api_key=lambda: None)
+    assert planner.name == "offline"
+    assert build_planner(load_settings(gemini_api_key="k")).name == "google-ai"
 
 
 @pytest.mark.parametrize(
