@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 import requests
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from tests.integration.support import ROOT, TestUser, function_server, module_env, sign_up
 
@@ -59,7 +60,10 @@ def user(stack: dict[str, str]) -> TestUser:
 
 
 def trips_of(client: firestore.Client, uid: str) -> list[dict[str, Any]]:
-    return [doc.to_dict() or {} for doc in client.collection("trips").where("user_id", "==", uid).stream()]
+    return [
+        doc.to_dict() or {}
+        for doc in client.collection("trips").where(filter=FieldFilter("user_id", "==", uid)).stream()
+    ]
 
 
 def assert_envelope(response: requests.Response, status: int, code: str) -> dict[str, Any]:
@@ -107,7 +111,9 @@ def test_plans_a_trip_that_matches_the_contract(
     assert stored["progress"]["stage"] == "done"
     sessions = [
         doc.to_dict() or {}
-        for doc in firestore_client.collection("ai_sessions").where("trip_id", "==", trip["id"]).stream()
+        for doc in firestore_client.collection("ai_sessions")
+        .where(filter=FieldFilter("trip_id", "==", trip["id"]))
+        .stream()
     ]
     assert len(sessions) == 1
     assert sessions[0]["status"] == "completed"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
 
 from tests.integration.support import ROOT, TestUser, function_server, module_env, sign_up
 from tests.integration.test_plan_trip import assert_envelope, kyoto_request, trips_of
@@ -53,7 +54,9 @@ def test_per_minute_quota_refuses_with_retry_after_and_starts_nothing(
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert error["details"][0]["limit"] in {"per_minute", "per_day"}
     assert len(trips_of(firestore_client, user.uid)) == 2, "the refused request stored nothing"
-    sessions = list(firestore_client.collection("ai_sessions").where("user_id", "==", user.uid).stream())
+    sessions = list(
+        firestore_client.collection("ai_sessions").where(filter=FieldFilter("user_id", "==", user.uid)).stream()
+    )
     assert len(sessions) == 2
 
 
@@ -89,6 +92,8 @@ def test_maps_outage_gives_503_and_a_failed_trip(
     assert stored["progress"]["stage"] == "done"
     sessions = [
         doc.to_dict() or {}
-        for doc in firestore_client.collection("ai_sessions").where("trip_id", "==", trip_id).stream()
+        for doc in firestore_client.collection("ai_sessions")
+        .where(filter=FieldFilter("trip_id", "==", trip_id))
+        .stream()
     ]
     assert [session["status"] for session in sessions] == ["failed"]
