@@ -33,6 +33,7 @@ SIGHT_PRIORITY_PENALTY = 1_000
 MEAL_VENUE_PRIORITY_PENALTY = 5
 MUST_INCLUDE_PENALTY = 2_000_000
 MEAL_MISSING_PENALTY = 100_000
+UNEVEN_DAY_PENALTY = 60  # per sight below a day's even share, in minutes of travel
 LOCAL_SEARCH_SOLUTION_LIMIT = 100_000
 SOLVE_FROM_INSERTION_TOO = True
 
@@ -128,6 +129,14 @@ def solve_routing(
         sight_caps.append(max(1, day.max_stops - reserved))
     sights_callback = routing.RegisterUnaryTransitVector(is_sight)
     routing.AddDimensionWithVehicleCapacity(sights_callback, 0, sight_caps, True, "sights")
+    # Spread the sights over the days: each sight a day has fewer than an even share costs a little.
+    sight_count = sum(is_sight)
+    if day_count > 1 and sight_count:
+        sights_dimension = routing.GetDimensionOrDie("sights")
+        for vehicle in range(day_count):
+            even_share = min(sight_caps[vehicle], sight_count // day_count)
+            if even_share > 0:
+                sights_dimension.SetCumulVarSoftLowerBound(routing.End(vehicle), even_share, UNEVEN_DAY_PENALTY)
 
     for meal in MealKind:
         is_meal = [0] * first_visit_node + [1 if visit.meal == meal else 0 for visit in visits]

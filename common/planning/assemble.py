@@ -24,7 +24,7 @@ CATEGORY_WORDS: dict[str, str] = {
     "park": "parks",
     "viewpoint": "views",
     "market": "markets",
-    "religious_site": "temples and shrines",
+    "religious_site": "sacred sites",
     "neighbourhood": "neighbourhood walks",
     "restaurant": "food",
     "cafe": "cafes",

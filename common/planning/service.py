@@ -49,7 +49,7 @@ logger = get_logger(__name__)
 
 TRANSIT_FARE_USD = 2.5
 DRIVE_COST_PER_KM_USD = 0.35
-MAX_CANDIDATES = 36
+MAX_CANDIDATES = 60  # the matrix grows with the square: 60 candidates are at most 3,721 elements (cached per pair)
 MEAL_CATEGORIES = {"restaurant": [MealKind.LUNCH, MealKind.DINNER], "cafe": [MealKind.LUNCH]}
 NOT_A_STOP = {"hotel", "locality", "other"}
 NOT_A_DESTINATION = {"hotel", "restaurant", "cafe", "bar"}
