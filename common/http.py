@@ -20,8 +20,10 @@ from common.errors import (
     InternalError,
     InvalidRequest,
     MethodNotAllowed,
+    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
+    UpstreamUnavailable,
 )
 from common.log import get_logger, log_context, parse_trace_headers
 
@@ -112,6 +114,8 @@ def read_json_body(request: flask.Request, max_bytes: int) -> Any:
         raise InvalidRequest("the body is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise InvalidRequest("the body is not valid JSON", details=[f"line {exc.lineno} column {exc.colno}"]) from None
+    except ValueError:  # e.g. an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise InvalidRequest("the body is not valid JSON", details=["a number in it is too long"]) from None
     if _json_depth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
         raise InvalidRequest("the body is nested too deeply", details=[f"at most {MAX_JSON_DEPTH} levels"])
     return body
@@ -169,7 +173,14 @@ def serve(
                 extra={"fields": {"status": error.http_status, "duration_ms": _elapsed_ms(started)}},
             )
             return _response(error.http_status, error_envelope(error, request_id), {**base_headers, **error.headers})
-        except Exception:
+        except Exception as exc:
+            unavailable = backing_service_unavailable(exc)
+            if unavailable is not None:
+                logger.exception(
+                    "a backing service is unavailable",
+                    extra={"fields": {"status": 503, "duration_ms": _elapsed_ms(started)}},
+                )
+                return _response(503, error_envelope(unavailable, request_id), base_headers)
             logger.exception("unhandled error", extra={"fields": {"status": 500, "duration_ms": _elapsed_ms(started)}})
             return _response(500, error_envelope(InternalError(), request_id), base_headers)
         logger.info(
@@ -180,6 +191,43 @@ def serve(
             extra={"fields": {"status": result.status, "duration_ms": _elapsed_ms(started)}},
         )
         return _response(result.status, result.body, {**base_headers, **result.headers}, result.content_type)
+
+
+_FRAMEWORK_ERRORS: dict[int, type[AppError]] = {
+    400: InvalidRequest,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
+def framework_error_response(request: flask.Request, status: int | None) -> flask.Response:
+    """An error the framework answers before any function runs (e.g. a path its router cannot match, such as one
+    holding a newline) in the same envelope as every other error, instead of its HTML page."""
+    error_type = _FRAMEWORK_ERRORS.get(status or 500, InvalidRequest if (status or 500) < 500 else InternalError)
+    error = error_type()
+    request_id = request_id_for(request)
+    logger.info("request refused by the framework: %s", error.code, extra={"fields": {"status": error.http_status}})
+    return _response(error.http_status, error_envelope(error, request_id), {"X-Request-Id": request_id})
+
+
+def backing_service_unavailable(error: Exception) -> UpstreamUnavailable | None:
+    """A Google client's transient failure that escaped its own retries (Firestore down or too slow past the
+    client's retry deadline) as a 503; ``None`` for anything else."""
+    from google.api_core import exceptions as core_exceptions
+
+    transient = (core_exceptions.RetryError, core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceeded)
+    # Also look along the chain: a Firestore transaction whose begin failed raises a ValueError ("no transaction ID")
+    # from its rollback, with the UNAVAILABLE error as its context.
+    cause: BaseException | None = error
+    for _ in range(5):
+        if cause is None:
+            break
+        if isinstance(cause, transient):
+            return UpstreamUnavailable("a backing service is unavailable; try again later")
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _elapsed_ms(started: float) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import functions_framework
+from werkzeug.exceptions import HTTPException
 
 from common.config import get_settings
 from common.http import JsonResult, read_json_body, serve
@@ -20,6 +21,18 @@ if TYPE_CHECKING:
 
 _settings = get_settings()  # fail at start, naming the variable, when the configuration is invalid
 configure_logging(_settings.log_level, _settings.google_cloud_project)
+
+
+def framework_error(error: HTTPException) -> flask.Response:
+    """Errors functions-framework answers itself (its router does not match a path with a newline) as the envelope."""
+    import flask
+
+    from common.http import framework_error_response
+
+    return framework_error_response(flask.request, error.code)
+
+
+functions_framework.errorhandler(HTTPException)(framework_error)
 
 
 @functions_framework.http

@@ -27,6 +27,9 @@ MAX_CONTENT_TTL_SECONDS = 30 * 24 * 3600
 L2_SCHEMA_VERSION = 1
 FIRESTORE_BATCH_LIMIT = 500
 FIRESTORE_GET_ALL_CHUNK = 300
+# One attempt, bounded: the client's default retries for 60 s per call, so with Firestore down each cache read or
+# write would stall planning for a minute (the cache is an optimisation: a failure is a miss).
+L2_TIMEOUT_SECONDS = 2.0
 
 PLACES_COLLECTION = "places_cache"
 SEARCH_COLLECTION = "maps_search_cache"
@@ -162,7 +165,7 @@ class FirestoreCache:
                     self._client.collection(collection).document(doc_id)
                     for doc_id in ids[start : start + FIRESTORE_GET_ALL_CHUNK]
                 ]
-                for snapshot in self._client.get_all(refs):
+                for snapshot in self._client.get_all(refs, retry=None, timeout=L2_TIMEOUT_SECONDS):
                     if not snapshot.exists:
                         continue
                     document = snapshot.to_dict() or {}
@@ -192,7 +195,7 @@ class FirestoreCache:
                 for doc_id, data in items[start : start + FIRESTORE_BATCH_LIMIT]:
                     ref = self._client.collection(collection).document(doc_id)
                     batch.set(ref, {"v": L2_SCHEMA_VERSION, "data": data, "cached_at": now, "expire_at": expire_at})
-                batch.commit()
+                batch.commit(retry=None, timeout=L2_TIMEOUT_SECONDS)
         except Exception:
             logger.warning("maps L2 cache write failed for %s", collection, exc_info=True)
 

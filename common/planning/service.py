@@ -17,6 +17,7 @@ from common.ai import ModelUsage, Planner, Proposal, TripBrief
 from common.clients import Lazy
 from common.config import Settings
 from common.errors import AppError, InternalError, InvalidRequest
+from common.http import backing_service_unavailable
 from common.itinerary import (
     DayAnchor,
     MealKind,
@@ -178,19 +179,22 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
 
 
 def _record_failure(run: PlanningRun, deps: PlanningDeps, error: Exception) -> None:
-    if isinstance(error, AppError):
-        code, message = error.code, error.message
-        level = logger.warning
+    unavailable = None if isinstance(error, AppError) else backing_service_unavailable(error)
+    firestore_down = unavailable is not None
+    known = error if isinstance(error, AppError) else unavailable
+    if known is not None:
+        code, message = known.code, known.message
     else:
         code, message = InternalError.code, InternalError.default_message
-        level = logger.error
-    level(
+    (logger.warning if isinstance(error, AppError) else logger.error)(
         "planning failed: %s",
         code,
         exc_info=not isinstance(error, AppError),
         extra={"fields": {"trip_id": run.trip_id, "error_code": code}},
     )
     try:
+        # With Firestore itself down, one quick attempt: waiting out the client's retry deadline again would most
+        # likely fail the same way. If it does, cleanup_sessions fails the trip once its planning times out.
         store.fail_trip(
             deps.firestore,
             run.trip_id,
@@ -198,10 +202,12 @@ def _record_failure(run: PlanningRun, deps: PlanningDeps, error: Exception) -> N
             message=message,
             now=deps.clock(),
             extra={"planner": run.planner_report(), "dropped": run.dropped, "warnings": run.warnings},
+            quick=firestore_down,
         )
-        _finish_session(run, deps, "failed", reason=code)
+        if not firestore_down:
+            _finish_session(run, deps, "failed", reason=code)
     except Exception:
-        logger.exception("could not record the failure of trip %s", run.trip_id)
+        logger.exception("could not record the failure of trip %s; the cleanup sweep will", run.trip_id)
 
 
 def _finish_session(run: PlanningRun, deps: PlanningDeps, status: Any, reason: str | None = None) -> None:

@@ -104,7 +104,7 @@ def parse_list_params(args: Mapping[str, str]) -> ListParams:
     page_size = DEFAULT_PAGE_SIZE
     size_text = args.get("page_size")
     if size_text is not None:
-        if not size_text.isdigit() or not 1 <= int(size_text) <= MAX_PAGE_SIZE:
+        if not (size_text.isascii() and size_text.isdigit()) or not 1 <= int(size_text) <= MAX_PAGE_SIZE:
             problems.append({"field": "page_size", "message": f"must be a whole number from 1 to {MAX_PAGE_SIZE}"})
         else:
             page_size = int(size_text)

@@ -106,10 +106,15 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-def _rule_problems(body: dict[str, Any], settings: Settings, today: dt.date) -> list[dict[str, str]]:
-    """Checks that depend on configuration or on several fields; run on whatever parts of the body parse."""
+def _rule_problems(
+    body: dict[str, Any], settings: Settings, today: dt.date, parsed: TripRequest | None = None
+) -> list[dict[str, str]]:
+    """Checks that depend on configuration or on several fields; run on whatever parts of the body parse (the dates
+    as the model understood them when it parsed the body: it also accepts forms such as a midnight date-time)."""
     problems: list[dict[str, str]] = []
     start, end = _as_date(body.get("start_date")), _as_date(body.get("end_date"))
+    if parsed is not None:
+        start, end = parsed.start_date, parsed.end_date
     if start is not None:
         # Somewhere on Earth it may still be yesterday: accept a start one day before today's UTC date.
         if start < today - dt.timedelta(days=1):
@@ -149,7 +154,7 @@ def parse_trip_request(body: Any, settings: Settings, today: dt.date) -> TripReq
         request = TripRequest.model_validate(body)
     except ValidationError as error:
         problems = _problems_from(error)
-    for problem in _rule_problems(body, settings, today):
+    for problem in _rule_problems(body, settings, today, request):
         if problem not in problems:
             problems.append(problem)
     if problems or request is None:

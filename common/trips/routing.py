@@ -29,6 +29,7 @@ from common.errors import InvalidRequest, NotFound
 RouteKind = Literal["list", "trip", "ics", "replan", "share", "unshare"]
 PREFIX = "trips"
 MAX_DOCUMENT_ID_BYTES = 1500
+MAX_UID_CHARS = 128  # Firebase Auth uids (as the OpenAPI document says)
 MAX_PATH_CHARS = 8192
 ICS_SUFFIX = ".ics"
 _RESERVED_ID = re.compile(r"^__.*__$")
@@ -119,5 +120,9 @@ def match_route(segments: list[str]) -> Route:
     if rest == ["share"]:
         return Route("share", trip_id=trip_id)
     if len(rest) == 2 and rest[0] == "share":
-        return Route("unshare", trip_id=trip_id, share_uid=check_document_id(rest[1], "uid"))
+        uid = check_document_id(rest[1], "uid")
+        if len(uid) > MAX_UID_CHARS:
+            message = f"must be at most {MAX_UID_CHARS} characters"
+            raise InvalidRequest("the uid is not valid", details=[{"field": "uid", "message": message}])
+        return Route("unshare", trip_id=trip_id, share_uid=uid)
     raise _no_route()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
 TRIPS = "trips"
+QUICK_WRITE_TIMEOUT_SECONDS = 3.0
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -77,11 +78,22 @@ def complete_trip(client: firestore.Client, trip_id: str, fields: dict[str, Any]
 
 
 def fail_trip(
-    client: firestore.Client, trip_id: str, *, code: str, message: str, now: dt.datetime, extra: dict[str, Any]
+    client: firestore.Client,
+    trip_id: str,
+    *,
+    code: str,
+    message: str,
+    now: dt.datetime,
+    extra: dict[str, Any],
+    quick: bool = False,
 ) -> None:
-    """Mark a trip ``failed`` with a reason an app can show; ``extra`` may carry the planner report."""
+    """Mark a trip ``failed`` with a reason an app can show; ``extra`` may carry the planner report.
+
+    ``quick``: one attempt with a short timeout instead of the client's retries (Firestore is known to be failing).
+    """
     from google.cloud import firestore
 
+    options: dict[str, Any] = {"retry": None, "timeout": QUICK_WRITE_TIMEOUT_SECONDS} if quick else {}
     client.collection(TRIPS).document(trip_id).update(
         {
             **extra,
@@ -90,7 +102,8 @@ def fail_trip(
             "progress": {"stage": "done", "updated_at": now},
             "version": firestore.Increment(1),
             "updated_at": now,
-        }
+        },
+        **options,
     )
 
 

@@ -1,0 +1,151 @@
+"""Cold start of each function: a fresh interpreter imports functions/main.py as functions-framework does, then
+serves one request that runs the function's lazy imports (not a test).
+
+Run from the repo root: ``.venv/bin/python -m bench.coldstart_bench [--runs 3]``. For each function, ``--runs``
+subprocesses each measure with ``time.perf_counter``: importing functions_framework, importing the source module,
+and the first call (an unauthenticated or empty request: it imports what the function needs, then is refused
+before any network call, so the number is import and set-up time). The baseline is a bare functions-framework
+``hello`` function loaded the same way. Uses the stack's variables when ``.stack/env`` exists (the settings need a
+project); no server is contacted except where a function probes one (health: Firestore). Prints a table and writes
+``bench/out/coldstart.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from scripts.envfile import STACK_ENV_FILE, read_env_file
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_PATH = ROOT / "bench" / "out" / "coldstart.json"
+
+# function -> (kind, method, path): the first request each one gets.
+FUNCTIONS: dict[str, tuple[str, str, str]] = {
+    "health": ("http", "GET", "/"),
+    "plan_trip": ("http", "POST", "/"),
+    "trips": ("http", "GET", "/trips"),
+    "user_data": ("http", "GET", "/"),
+    "cleanup_sessions": ("http", "POST", "/"),
+    "backup_export": ("http", "POST", "/"),
+    "enrich_places": ("cloudevent", "POST", "/"),
+}
+
+HELLO = textwrap.dedent(
+    """
+    import functions_framework
+
+
+    @functions_framework.http
+    def hello(request):
+        return "hello"
+    """
+)
+
+CHILD = textwrap.dedent(
+    """
+    import importlib.util, json, sys, time
+    started = time.perf_counter()
+    import functions_framework
+    framework_done = time.perf_counter()
+    source, target, kind, method, path = sys.argv[1:6]
+    spec = importlib.util.spec_from_file_location("main", source)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["main"] = module
+    spec.loader.exec_module(module)
+    imported = time.perf_counter()
+    function = getattr(module, target)
+    status = None
+    if kind == "http":
+        import flask
+        app = flask.Flask("coldstart")
+        with app.test_request_context(path, method=method, json={} if method != "GET" else None):
+            response = function(flask.request)
+            status = getattr(response, "status_code", 200)
+    else:
+        from cloudevents.http import CloudEvent
+        event = CloudEvent(
+            {"type": "google.cloud.firestore.document.v1.written", "source": "//coldstart", "id": "coldstart-1",
+             "subject": "documents/trips/coldstart"},
+            b"",
+        )
+        try:
+            function(event)
+            status = "ok"
+        except Exception as error:  # an empty event may be refused; the imports have run
+            status = type(error).__name__
+    first_call = time.perf_counter()
+    print(json.dumps({
+        "framework_ms": (framework_done - started) * 1000,
+        "import_ms": (imported - framework_done) * 1000,
+        "first_call_ms": (first_call - imported) * 1000,
+        "total_ms": (first_call - started) * 1000,
+        "status": status,
+    }))
+    """
+)
+
+
+def measure(source: Path, target: str, kind: str, method: str, path: str, env: dict[str, str]) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(source), target, kind, method, path],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{") and '"total_ms"' in line]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"{target}: exit {result.returncode}\n{result.stderr[-2000:]}")
+    return dict(json.loads(lines[-1]))
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("framework_ms", "import_ms", "first_call_ms", "total_ms")
+    return {key: round(statistics.median(run[key] for run in runs), 1) for key in keys} | {"status": runs[-1]["status"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
+    arguments = parser.parse_args()
+    stack = read_env_file(STACK_ENV_FILE) if STACK_ENV_FILE.exists() else {"GOOGLE_CLOUD_PROJECT": "demo-coldstart"}
+    # The scheduled jobs must refuse the call (no OIDC token) rather than run a real cleanup or backup of the stack.
+    env = {**os.environ, **stack, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "ERROR", "SCHEDULER_AUTH_BYPASS": "false"}
+    env |= {"SCHEDULER_AUDIENCE": "https://coldstart.invalid", "SCHEDULER_SERVICE_ACCOUNTS": "job@coldstart.invalid"}
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        hello = Path(scratch) / "hello.py"
+        hello.write_text(HELLO, encoding="utf-8")
+        targets = [("hello (bare functions-framework)", hello, "hello", ("http", "GET", "/"))]
+        targets += [(name, ROOT / "functions" / "main.py", name, spec) for name, spec in FUNCTIONS.items()]
+        for label, source, target, (kind, method, path) in targets:
+            runs = [measure(source, target, kind, method, path, env) for _ in range(arguments.runs)]
+            results[label] = median_of(runs)
+    baseline = results["hello (bare functions-framework)"]["total_ms"]
+    print(f"{'function':<34} {'framework':>9} {'import':>8} {'1st call':>8} {'total':>8} {'vs hello':>8}  first answer")
+    for label, row in results.items():
+        row["over_hello_ms"] = round(row["total_ms"] - baseline, 1)
+        print(
+            f"{label:<34} {row['framework_ms']:>9.1f} {row['import_ms']:>8.1f} {row['first_call_ms']:>8.1f} "
+            f"{row['total_ms']:>8.1f} {row['over_hello_ms']:>+8.1f}  {row['status']}"
+        )
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"runs_per_function": arguments.runs, "unit": "ms, median of runs", "functions": results}
+    arguments.output.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    print(f"wrote {arguments.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,249 @@
+"""Render ``bench/REPORT.md`` from the JSON the benches wrote to ``bench/out/`` (run last by ``make bench``).
+
+``.venv/bin/python -m bench.report``. A bench whose JSON is missing gets a line saying so; nothing is re-measured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+OUT_DIR = BENCH_DIR / "out"
+REPORT_PATH = BENCH_DIR / "REPORT.md"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = OUT_DIR / f"{name}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _missing(name: str, command: str) -> list[str]:
+    return [f"_No `bench/out/{name}.json`: run `{command}`._", ""]
+
+
+def engine_section() -> list[str]:
+    lines = ["## Route quality and violations (bench/engine_bench.py)", ""]
+    data = _load("engine")
+    if data is None:
+        return lines + _missing("engine", ".venv/bin/python -m bench.engine_bench")
+    summary = data["summary"]
+    lines += _table(
+        [
+            "problems",
+            "validator violations",
+            "greedy fallbacks",
+            "days vs optimum",
+            "travel / optimum (mean, worst)",
+            "travel / naive order",
+            "priority kept / bound",
+        ],
+        [
+            [
+                summary["problems"],
+                summary["violations"],
+                summary["greedy_fallbacks"],
+                summary["days_compared_to_optimum"],
+                f"{summary['travel_vs_optimum_mean']} / {summary['travel_vs_optimum_worst']}",
+                summary["travel_vs_naive_mean"],
+                summary["priority_kept_vs_bound"],
+            ]
+        ],
+    )
+    lines += _table(
+        ["days", "trips", "solve p50 s", "p95 s", "max s"],
+        [
+            [days, row["trips"], row["p50_s"], row["p95_s"], row["max_s"]]
+            for days, row in summary["solve_seconds_by_days"].items()
+        ],
+    )
+    return lines
+
+
+def plan_section() -> list[str]:
+    lines = ["## Maps work, cache and latency per plan (bench/plan_bench.py)", ""]
+    data = _load("plan")
+    if data is None:
+        return lines + _missing("plan", ".venv/bin/python -m bench.plan_bench")
+    passes = data["passes"]
+    days = passes[0]["days_per_trip"] if passes else "?"
+    lines += [
+        f"One {days}-day trip per catalogue city ({passes[0]['plans'] if passes else 0} plans a pass), "
+        "offline planner, "
+        "`plan_new_trip` in-process, zero-latency Maps stand-in and a private Firestore stand-in. Counts are per plan "
+        "and come from the stand-in's own counters (what Google would bill).",
+        "",
+    ]
+    lines += _table(
+        [
+            "pass",
+            "Text Search",
+            "Place Details",
+            "Route Matrix calls",
+            "matrix elements",
+            "Compute Routes",
+            "upstream calls",
+            "cache hit ratio",
+            "latency p50 s",
+            "p95 s",
+            "est. USD / 1,000 plans",
+        ],
+        [
+            [
+                result["pass"],
+                result["per_plan"]["search_text"],
+                result["per_plan"]["get_place"],
+                result["per_plan"]["compute_route_matrix"],
+                result["per_plan"]["matrix_elements"],
+                result["per_plan"]["compute_routes"],
+                result["upstream_calls_per_plan"],
+                result["cache_hit_ratio"],
+                result["latency_s"]["p50"],
+                result["latency_s"]["p95"],
+                result["usd_per_1000_plans"],
+            ]
+            for result in passes
+        ],
+    )
+    lines += [
+        "`cold`: new instance, empty caches. `warm L1`: the same instance again. `warm L2`: a new instance (empty "
+        "in-process cache) on the same Firestore cache. Offline plans use no Gemini tokens; a Gemini plan adds its "
+        "tokens at the Gemini prices below (the planner reports them per trip in `planner.tokens`).",
+        "",
+        f"### Price table used ({data.get('prices_as_of', 'unknown date')})",
+        "",
+        "Source: Google Maps Platform pricing (https://developers.google.com/maps/billing-and-pricing/pricing, SKUs "
+        "after the March 2025 change: Essentials / Pro / Enterprise) and Vertex AI generative AI pricing "
+        "(https://cloud.google.com/vertex-ai/generative-ai/pricing), first volume tier, before the monthly free "
+        "usage caps. Written from the author's knowledge of the 2025 lists; this machine has no network to re-check "
+        "them, so verify before relying on the totals. The SKU follows the most expensive field in each field mask.",
+        "",
+    ]
+    lines += _table(
+        ["counted as", "SKU", "USD per 1,000 units", "unit"],
+        [
+            [key, price["sku"], round(price["usd_per_1000"], 6), price["unit"]]
+            for key, price in data.get("prices", {}).items()
+        ],
+    )
+    return lines
+
+
+def load_section() -> list[str]:
+    lines = ["## Load on one instance (bench/load_bench.py)", ""]
+    data = _load("load")
+    if data is None:
+        return lines + _missing("load", ".venv/bin/python -m bench.load_bench")
+    lines += [
+        f"{data['users']} users send {data['requests']} one-day plan requests at once (one thread per user) to one "
+        "plan_trip functions-framework server, loopback, zero-latency Maps stand-in, warm Maps cache, deployed quotas "
+        "(5 plans a minute per user: the 429s are those).",
+        "",
+    ]
+    lines += _table(
+        ["answers", "statuses", "wall s", "answers/s", "trip docs per user == 201s", "duplicate trip ids"],
+        [
+            [
+                data["latencies_ms"]["count"],
+                ", ".join(f"{status}: {count}" for status, count in data["statuses"].items()),
+                data["wall_seconds"],
+                data["throughput_per_second"],
+                data["trips_per_user_match"],
+                data["duplicate_trip_ids"],
+            ]
+        ],
+    )
+    lines += _table(
+        ["latency (ms)", "p50", "p95", "p99", "max", "mean"],
+        [
+            [label, row["p50"], row["p95"], row["p99"], row["max"], row["mean"]]
+            for label, row in (("all answers", data["latencies_ms"]), ("201 only", data["created_ms"]))
+        ],
+    )
+    if data.get("unexpected"):
+        lines += ["Unexpected answers:", "", *[f"- `{item}`" for item in data["unexpected"][:20]], ""]
+    return lines
+
+
+def coldstart_section() -> list[str]:
+    lines = ["## Cold start per function (bench/coldstart_bench.py)", ""]
+    data = _load("coldstart")
+    if data is None:
+        return lines + _missing("coldstart", ".venv/bin/python -m bench.coldstart_bench")
+    lines += [
+        f"A fresh interpreter per run ({data['runs_per_function']} runs, median, ms): import functions_framework, "
+        "import the source as functions-framework does, then one request that runs the function's lazy imports and "
+        "is refused before any network call (401, or an empty event).",
+        "",
+    ]
+    lines += _table(
+        ["function", "functions_framework", "source import", "first call", "total", "over bare hello", "answer"],
+        [
+            [
+                name,
+                row["framework_ms"],
+                row["import_ms"],
+                row["first_call_ms"],
+                row["total_ms"],
+                row.get("over_hello_ms", ""),
+                row["status"],
+            ]
+            for name, row in data["functions"].items()
+        ],
+    )
+    return lines
+
+
+def maps_section() -> list[str]:
+    data = _load("maps")
+    if data is None:
+        return []
+    return ["## Maps layer (bench/maps_bench.py)", "", "```", json.dumps(data, indent=2)[:3000], "```", ""]
+
+
+def enrich_section() -> list[str]:
+    data = _load("enrich")
+    lines = ["## enrich_places latency", ""]
+    if data is None:
+        return [
+            *lines,
+            "Not measured (no `bench/out/enrich.json`): `enrich_places` exists, but `common/enrich/compute.py` has no "
+            "switch between fan-out and one at a time to compare: stops with a place id go to "
+            "`MapsService.get_places` as one batch, stops added by name are searched one after another, and days "
+            "are enriched in turn. The 40-stop, 100 ms-latency comparison is left to do.",
+            "",
+        ]
+    return [*lines, "```", json.dumps(data, indent=2)[:3000], "```", ""]
+
+
+def render() -> str:
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Generated by `make bench` (`bench/report.py`) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"Python {platform.python_version()}, {platform.machine()}, against the local stand-ins (loopback only). "
+        "Numbers are from this machine; they are not assertions.",
+        "",
+    ]
+    for section in (engine_section, plan_section, load_section, coldstart_section, enrich_section, maps_section):
+        lines += section()
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> int:
+    REPORT_PATH.write_text(render(), encoding="utf-8")
+    print(f"wrote {REPORT_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
