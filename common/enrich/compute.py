@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.concurrency import fan_out
 from common.config import Settings
 from common.errors import PermanentError
 from common.itinerary import DayAnchor, DayPlan, Itinerary, Pace, Preferences, Producer, TripProblem, validate
@@ -22,10 +23,12 @@ from common.log import get_logger
 from common.maps import LatLng, MapsService, MapsUsage, Place, PlaceSearch, Waypoint
 from common.maps.errors import MapsPlaceNotFound
 from common.planning.assemble import MAX_DESCRIPTION
+from common.planning.names import names_match
 from common.planning.service import _engine_matrix, _engine_place
 
 logger = get_logger(__name__)
 SEARCH_RESULTS = 3
+ENRICH_FAN_OUT = 8  # days, and name lookups within a day, resolved at once
 MIN_VISIT_MIN = 15
 LAST_MINUTE = 23 * 60 + 59
 RULE_WORDS = {
@@ -55,10 +58,6 @@ class DayEnrichment:
     places: list[Place | None] = field(default_factory=list)
 
 
-def _fold(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 def _minutes(clock: str) -> int:
     hours, minutes = clock.split(":")
     return int(hours) * 60 + int(minutes)
@@ -72,11 +71,14 @@ def _clock(minute: int) -> str:
 class TripEnricher:
     """Enriches the days of one trip; ``usage`` counts the Maps work."""
 
-    def __init__(self, trip: Mapping[str, Any], maps: MapsService, usage: MapsUsage, settings: Settings) -> None:
+    def __init__(
+        self, trip: Mapping[str, Any], maps: MapsService, usage: MapsUsage, settings: Settings, fan_out: int = 8
+    ) -> None:
         destination = trip.get("destination")
         if not isinstance(destination, Mapping) or not destination.get("place_id"):
             raise EnrichmentFailed("the trip has no resolved destination")
         self.trip = trip
+        self.fan_out = max(1, fan_out)
         self.maps = maps
         self.usage = usage
         self.settings = settings
@@ -116,10 +118,7 @@ class TripEnricher:
             found = self.maps.search_places(search, usage=self.usage)
         except MapsPlaceNotFound:
             return None
-        wanted = _fold(name)
-        matching = [place for place in found if wanted in _fold(place.name) or _fold(place.name) in wanted]
-        candidates = matching or list(found)
-        return candidates[0] if candidates else None
+        return next((place for place in found if names_match(name, place.name)), None)
 
     def resolve(self, day: dict[str, Any]) -> DayEnrichment:
         ids = [stop["place_id"] for stop in day["stops"] if stop.get("place_id")]
@@ -129,6 +128,8 @@ class TripEnricher:
                 known = self.maps.get_places(ids, language_code=self.language, usage=self.usage)
             except MapsPlaceNotFound:
                 known = {place_id: found for place_id in ids if (found := self._place_by_id(place_id)) is not None}
+        named = [str(stop.get("name") or "") for stop in day["stops"] if not stop.get("place_id")]
+        by_name = dict(zip(named, fan_out(self._place_by_name, named, self.fan_out), strict=True))
         working = DayEnrichment(day=day)
         for stop in day["stops"]:
             stop["warnings"] = []
@@ -138,7 +139,7 @@ class TripEnricher:
                 if place is None:
                     stop["warnings"].append("Google Maps does not know this place id")
             else:
-                place = self._place_by_name(str(stop.get("name") or ""))
+                place = by_name.get(str(stop.get("name") or ""))
                 if place is None:
                     stop["warnings"].append(f"not found on Google Maps near {self.destination_name}")
             if place is not None:
@@ -291,11 +292,24 @@ def _mark_repeats(days: list[dict[str, Any]], changed: set[str]) -> None:
 
 
 def enrich_days(
-    trip: Mapping[str, Any], dates: list[str], maps: MapsService, usage: MapsUsage, settings: Settings
+    trip: Mapping[str, Any],
+    dates: list[str],
+    maps: MapsService,
+    usage: MapsUsage,
+    settings: Settings,
+    *,
+    fan_out_width: int = ENRICH_FAN_OUT,
 ) -> list[dict[str, Any]]:
-    """All of the trip's days, with the days in ``dates`` enriched (the others as stored)."""
-    enricher = TripEnricher(trip, maps, usage, settings)
+    """All of the trip's days, with the days in ``dates`` enriched (the others as stored).
+
+    Days, and the name lookups within a day, run ``fan_out_width`` at a time (1: one after another)."""
+    enricher = TripEnricher(trip, maps, usage, settings, fan_out=fan_out_width)
     wanted = set(dates)
-    days = [enricher.enrich_day(day) if str(day.get("date")) in wanted else dict(day) for day in trip.get("days") or []]
+    stored = [dict(day) for day in trip.get("days") or []]
+    changed = [index for index, day in enumerate(stored) if str(day.get("date")) in wanted]
+    enriched = fan_out(lambda index: enricher.enrich_day(stored[index]), changed, fan_out_width)
+    days = list(stored)
+    for index, day in zip(changed, enriched, strict=True):
+        days[index] = day
     _mark_repeats(days, wanted)
     return days

@@ -13,6 +13,7 @@ from google.maps import places_v1, routing_v2
 from pydantic import BaseModel, ConfigDict
 
 from common.clients import Lazy
+from common.concurrency import fan_out
 from common.errors import InvalidRequest
 from common.maps import convert
 from common.maps.cache import (
@@ -420,7 +421,8 @@ class MapsService:
     def get_places(
         self, place_ids: Sequence[str], *, language_code: str | None = None, usage: MapsUsage | None = None
     ) -> dict[str, Place]:
-        """Details of several places: one batched L2 read for the L1 misses, then one call per remaining id."""
+        """Details of several places: one batched L2 read for the L1 misses, then the remaining ids fetched in
+        parallel (at most ``max_concurrency`` at a time)."""
         self._require((self.config.places_enabled, "MAPS_PLACES_API_ENABLED", "place details"))
         counted = usage_or_new(usage)
         ids = list(dict.fromkeys(place_ids))
@@ -443,9 +445,13 @@ class MapsService:
                 self._l1.set(f"{PLACES_COLLECTION}/{key}", place, hit.remaining_seconds)
                 found[keys[key]] = place
                 counted.hit("l2")
-        for place_id in ids:
-            if place_id not in found:
-                found[place_id] = self.get_place(place_id, language_code=language_code, usage=counted)
+        missing = [place_id for place_id in ids if place_id not in found]
+        fetched = fan_out(
+            lambda place_id: self.get_place(place_id, language_code=language_code, usage=counted),
+            missing,
+            self.config.max_concurrency,
+        )
+        found.update(zip(missing, fetched, strict=True))
         return {place_id: found[place_id] for place_id in ids}
 
     # -- routes --------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from common.maps import Destination, MapsService, MapsUsage, Place, TravelMode, 
 from common.maps.errors import MapsPlaceNotFound
 from common.maps.estimates import category_for_types
 from common.planning.assemble import assemble_trip
+from common.planning.names import names_match
 from common.planning.toolbox import MapsToolBox
 from common.trips import admission, store
 from common.trips.models import ProgressStage, TripRequest, parse_trip_request
@@ -355,68 +356,13 @@ def _resolve_lodging(run: PlanningRun, tools: MapsToolBox) -> Place | None:
     return found[0]
 
 
-GENERIC_NAME_WORDS = frozenset(
-    [
-        "temple",
-        "shrine",
-        "church",
-        "cathedral",
-        "mosque",
-        "museum",
-        "park",
-        "garden",
-        "gardens",
-        "market",
-        "restaurant",
-        "cafe",
-        "hotel",
-        "tower",
-        "palace",
-        "castle",
-        "house",
-        "gallery",
-        "square",
-        "street",
-        "station",
-        "bridge",
-        "the",
-        "and",
-        "of",
-        "la",
-        "le",
-        "les",
-        "el",
-        "los",
-        "de",
-        "del",
-        "di",
-        "da",
-        "das",
-        "der",
-        "die",
-    ]
-)
-
-
-def _name_words(name: str) -> set[str]:
-    words = "".join(ch if ch.isalnum() else " " for ch in name.casefold()).split()
-    return {word for word in words if len(word) > 2 and word not in GENERIC_NAME_WORDS}
-
-
-def _names_match(wanted: str, found: str) -> bool:
-    """Whether a Maps result plausibly is the place named: one name contains the other, or they share a
-    distinctive word (generic words such as "temple" or "museum" do not count)."""
-    a, b = " ".join(wanted.casefold().split()), " ".join(found.casefold().split())
-    return a in b or b in a or bool(_name_words(wanted) & _name_words(found))
-
-
 def _resolve_by_name(tools: MapsToolBox, name: str) -> Place | None:
     """The place a name designates near the destination, or ``None`` (never a loose match)."""
     for place in tools.seen.values():
-        if _names_match(name, place.name):
+        if names_match(name, place.name):
             return place
     found = tools.find(name, max_results=3)
-    return next((place for place in found if _names_match(name, place.name)), None)
+    return next((place for place in found if names_match(name, place.name)), None)
 
 
 def _resolve_candidates(
@@ -468,7 +414,7 @@ def _resolve_avoid(run: PlanningRun, tools: MapsToolBox) -> tuple[set[str], set[
             place = _resolve_by_name(tools, wanted)
         except MapsPlaceNotFound:
             place = None
-        if place is not None and _names_match(wanted, place.name):
+        if place is not None and names_match(wanted, place.name):
             ids.add(place.id)
     return ids, categories
 
