@@ -24,7 +24,7 @@ from common.maps import LatLng, MapsService, MapsUsage, Place, PlaceSearch, Wayp
 from common.maps.errors import MapsPlaceNotFound
 from common.planning.assemble import MAX_DESCRIPTION
 from common.planning.names import names_match
-from common.planning.service import _engine_matrix, _engine_place
+from common.planning.service import engine_matrix, engine_place
 
 logger = get_logger(__name__)
 SEARCH_RESULTS = 3
@@ -148,7 +148,7 @@ class TripEnricher:
         return working
 
     def _fill_details(self, stop: dict[str, Any], place: Place) -> None:
-        engine = _engine_place(place, 1.0, self.currency)
+        engine = engine_place(place, 1.0, self.currency)
         stop["place_id"] = place.id
         stop["name"] = place.name[:120]
         stop["category"] = place.category
@@ -171,7 +171,7 @@ class TripEnricher:
         """Legs from a travel matrix over the day's places; automatic stops timed from it; the day's problem."""
         resolved = {place.id: place for place in working.places if place is not None}
         nodes = [self.anchor] + [Waypoint.of(place) for place in resolved.values() if place.id != self.anchor.id]
-        matrix = _engine_matrix(self.maps, nodes, self.transport, self.usage)
+        matrix = engine_matrix(self.maps, nodes, self.transport, self.usage)
         position = matrix.position()
         mode = TravelMode(self.transport)
 
@@ -222,7 +222,7 @@ class TripEnricher:
             end_date=self.trip["end_date"],
             anchors=[DayAnchor(start_node_id=self.anchor.id, end_node_id=self.anchor.id)],
             places=[
-                _engine_place(place, 1.0, self.currency) for place in resolved.values() if place.id != self.anchor.id
+                engine_place(place, 1.0, self.currency) for place in resolved.values() if place.id != self.anchor.id
             ],
             matrix=matrix,
             preferences=Preferences(

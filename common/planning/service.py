@@ -111,6 +111,16 @@ class PlanningRun:
     dropped: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def vegetarian(self) -> bool:
+        """The dietary wishes ask for vegetarian (or vegan) food."""
+        return any(word in item.casefold() for item in self.request.dietary for word in VEGETARIAN_WORDS)
+
+    @property
+    def step_free(self) -> bool:
+        """The accessibility wishes ask for step-free places and less walking."""
+        return any(word in item.casefold() for item in self.request.accessibility for word in STEP_FREE_WORDS)
+
     def drop(self, name: str, reason: str) -> None:
         if all(item["name"] != name for item in self.dropped):
             self.dropped.append({"name": name[:120], "reason": reason})
@@ -145,7 +155,8 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
     session_id = admission.admit_planning(
         client, user_id=user_id, trip_id=trip_id, kind="plan", settings=settings, now=now
     )
-    store.create_trip(client, store.planning_document(trip_id, user_id, request, now))
+    planning = store.planning_document(trip_id, user_id, request, now)
+    store.create_trip(client, planning)
     run = PlanningRun(trip_id=trip_id, session_id=session_id, request=request)
     try:
         fields = _plan(run, deps)
@@ -154,9 +165,8 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
         if isinstance(error, AppError):
             error.details.append({"trip_id": trip_id})
         raise
-    store.complete_trip(client, trip_id, fields, deps.clock())
+    trip = store.trip_response(store.complete_trip(client, planning, fields, deps.clock()))
     _finish_session(run, deps, "completed")
-    trip = store.trip_response(store.read_trip(client, trip_id))
     report = fields["planner"]
     logger.info(
         "trip planned",
@@ -422,8 +432,7 @@ def _resolve_avoid(run: PlanningRun, tools: MapsToolBox) -> tuple[set[str], set[
 def _with_needed_details(run: PlanningRun, tools: MapsToolBox, candidates: list[Place]) -> list[Place]:
     """Fetch details only where a stated need depends on them: searches do not ask for the vegetarian and
     accessibility fields (they would raise the price of every search)."""
-    vegetarian = any(word in item.casefold() for item in run.request.dietary for word in VEGETARIAN_WORDS)
-    step_free = any(word in item.casefold() for item in run.request.accessibility for word in STEP_FREE_WORDS)
+    vegetarian, step_free = run.vegetarian, run.step_free
     wanted = [
         place.id
         for place in candidates
@@ -437,8 +446,7 @@ def _with_needed_details(run: PlanningRun, tools: MapsToolBox, candidates: list[
 
 def _filter_candidates(run: PlanningRun, candidates: list[Place], must_ids: set[str]) -> list[Place]:
     """Drop what cannot be a stop or breaks a stated need; keep at most ``MAX_CANDIDATES`` (must-includes first)."""
-    vegetarian = any(word in item.casefold() for item in run.request.dietary for word in VEGETARIAN_WORDS)
-    step_free = any(word in item.casefold() for item in run.request.accessibility for word in STEP_FREE_WORDS)
+    vegetarian, step_free = run.vegetarian, run.step_free
     kept: list[Place] = []
     for place in candidates:
         if place.category in NOT_A_STOP and place.id not in must_ids:
@@ -455,7 +463,8 @@ def _filter_candidates(run: PlanningRun, candidates: list[Place], must_ids: set[
     return kept[:MAX_CANDIDATES]
 
 
-def _engine_place(place: Place, priority: float, budget_currency: str) -> EnginePlace:
+def engine_place(place: Place, priority: float, budget_currency: str) -> EnginePlace:
+    """A Maps place as the engine's candidate: estimated visit time and cost, hours in Google's period shape."""
     cost = place.estimated_cost_per_person
     periods = None
     if place.opening_hours is not None and place.opening_hours.periods:
@@ -483,7 +492,8 @@ def _engine_place(place: Place, priority: float, budget_currency: str) -> Engine
     )
 
 
-def _engine_matrix(maps: MapsService, nodes: list[Waypoint], mode: str, usage: MapsUsage) -> EngineMatrix:
+def engine_matrix(maps: MapsService, nodes: list[Waypoint], mode: str, usage: MapsUsage) -> EngineMatrix:
+    """The Maps travel matrix over ``nodes`` as the engine's square matrix (``None`` where there is no route)."""
     matrix = maps.travel_matrix(nodes, nodes, MAPS_MODES[mode], usage=usage)
     ids = [node.id for node in nodes]
     seconds: list[list[int | None]] = []
@@ -509,17 +519,16 @@ def _problem(
     request, settings = run.request, deps.settings
     anchor = Waypoint.of(lodging) if lodging else Waypoint.of(destination)
     nodes = [anchor] + [Waypoint.of(place) for place in candidates if place.id != anchor.id]
-    matrix = _engine_matrix(deps.maps, nodes, request.transport, run.maps_usage)
-    step_free = any(word in item.casefold() for item in request.accessibility for word in STEP_FREE_WORDS)
+    matrix = engine_matrix(deps.maps, nodes, request.transport, run.maps_usage)
     fallback = None
-    if step_free and request.transport == "walk":
-        fallback = _engine_matrix(deps.maps, nodes, "transit", run.maps_usage)
+    if run.step_free and request.transport == "walk":
+        fallback = engine_matrix(deps.maps, nodes, "transit", run.maps_usage)
     return TripProblem(
         start_date=request.start_date,
         end_date=request.end_date,
         anchors=[DayAnchor(start_node_id=anchor.id, end_node_id=anchor.id)],
         places=[
-            _engine_place(place, priorities.get(place.id, 1.0), budget_currency)
+            engine_place(place, priorities.get(place.id, 1.0), budget_currency)
             for place in candidates
             if place.id != anchor.id
         ],

@@ -7,7 +7,6 @@ import datetime as dt
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from common.errors import NotFound
 from common.trips.models import ProgressStage, Trip, TripRequest
 
 if TYPE_CHECKING:
@@ -62,19 +61,21 @@ def set_progress(client: firestore.Client, trip_id: str, stage: ProgressStage, n
     )
 
 
-def complete_trip(client: firestore.Client, trip_id: str, fields: dict[str, Any], now: dt.datetime) -> None:
-    """Store the planned trip as ``ready`` (fields: destination, days, budget, dropped, warnings, planner)."""
-    from google.cloud import firestore
-
-    client.collection(TRIPS).document(trip_id).update(
-        {
-            **fields,
-            "status": "ready",
-            "progress": {"stage": "done", "updated_at": now},
-            "version": firestore.Increment(1),
-            "updated_at": now,
-        }
-    )
+def complete_trip(
+    client: firestore.Client, planning: dict[str, Any], fields: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """Store the planned trip as ``ready`` (fields: destination, days, budget, dropped, warnings, planner) and return
+    the stored document. ``planning`` is the document as created: nothing else writes a trip while it is planned,
+    so the result is known without reading it back."""
+    update = {
+        **fields,
+        "status": "ready",
+        "progress": {"stage": "done", "updated_at": now},
+        "version": planning["version"] + 1,
+        "updated_at": now,
+    }
+    client.collection(TRIPS).document(planning["id"]).update(update)
+    return {**planning, **update}
 
 
 def fail_trip(
@@ -105,13 +106,6 @@ def fail_trip(
         },
         **options,
     )
-
-
-def read_trip(client: firestore.Client, trip_id: str) -> dict[str, Any]:
-    snapshot = client.collection(TRIPS).document(trip_id).get()
-    if not snapshot.exists:
-        raise NotFound("no such trip")
-    return snapshot.to_dict() or {}
 
 
 def trip_response(document: dict[str, Any]) -> dict[str, Any]:

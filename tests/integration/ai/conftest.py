@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.ai.gemini_standin import GeminiStandIn
+from tests.integration.ai.gemini_standin import GeminiStandIn, running_standin
 
 
 @pytest.fixture(autouse=True)
@@ -17,9 +17,5 @@ def integration_env() -> dict[str, str]:
 
 @pytest.fixture
 def gemini() -> Iterator[GeminiStandIn]:
-    standin = GeminiStandIn()
-    standin.start()
-    try:
+    with running_standin() as standin:
         yield standin
-    finally:
-        standin.stop()

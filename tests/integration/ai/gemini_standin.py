@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -135,6 +136,17 @@ class GeminiStandIn:
                 self.unexpected += 1
                 return error_reply(500, "stand-in script exhausted", "INTERNAL")
             return self.script.pop(0)
+
+
+@contextlib.contextmanager
+def running_standin() -> Iterator[GeminiStandIn]:
+    """A started stand-in, stopped when the block ends."""
+    standin = GeminiStandIn()
+    standin.start()
+    try:
+        yield standin
+    finally:
+        standin.stop()
 
 
 # ---------------------------------------------------------------------------------------------- recorded answers
