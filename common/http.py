@@ -214,12 +214,19 @@ def framework_error_response(request: flask.Request, status: int | None) -> flas
 
 def backing_service_unavailable(error: Exception) -> UpstreamUnavailable | None:
     """A Google client's transient failure that escaped its own retries (Firestore down or too slow past the
-    client's retry deadline) as a 503; ``None`` for anything else."""
+    client's retry deadline, or a transaction still aborted by contention after its last attempt) as a 503;
+    ``None`` for anything else."""
     from google.api_core import exceptions as core_exceptions
 
-    transient = (core_exceptions.RetryError, core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceeded)
+    transient = (
+        core_exceptions.RetryError,
+        core_exceptions.ServiceUnavailable,
+        core_exceptions.DeadlineExceeded,
+        core_exceptions.Aborted,
+    )
     # Also look along the chain: a Firestore transaction whose begin failed raises a ValueError ("no transaction ID")
-    # from its rollback, with the UNAVAILABLE error as its context.
+    # from its rollback, with the UNAVAILABLE error as its context; one that ran out of attempts raises a ValueError
+    # ("Failed to commit transaction in N attempts") from the last ABORTED.
     cause: BaseException | None = error
     for _ in range(5):
         if cause is None:

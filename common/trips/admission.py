@@ -4,8 +4,8 @@ A planning is admitted in one transaction that reads the user's quota document a
 with ``QuotaExceeded`` (429 + Retry-After) when a limit is reached, and otherwise counts the plan and opens an
 ``ai_sessions`` document. Nothing is started or spent for a refused request.
 
-Note: the local Firestore stand-in does not isolate transactions (see REFERENCE.md), so concurrent admissions are
-only serialised on real Firestore; tests exercise the logic sequentially.
+Concurrent admissions of one user are serialised by the transaction (its reads: the quota document and the query of
+live sessions); tests/integration/trips/test_concurrency.py runs them from many threads on the patched stand-in.
 """
 
 from __future__ import annotations

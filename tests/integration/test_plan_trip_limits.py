@@ -1,5 +1,5 @@
-"""plan_trip limits through HTTP: per-user quotas (run sequentially: the Firestore stand-in does not isolate
-transactions), plannings in flight, and an upstream outage that must end with a stored ``failed`` trip."""
+"""plan_trip limits through HTTP: per-user quotas, plannings in flight, and an upstream outage that must end with a
+stored ``failed`` trip. (Concurrent admissions are tested in tests/integration/trips/test_concurrency.py.)"""
 
 from __future__ import annotations
 

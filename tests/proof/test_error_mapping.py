@@ -36,6 +36,9 @@ def test_firestore_unavailable_is_a_503_even_behind_a_rollback_error() -> None:
     assert isinstance(backing_service_unavailable(rollback), UpstreamUnavailable)
     retry = core_exceptions.RetryError("Timeout of 60.0s exceeded", cause=unavailable)  # type: ignore[no-untyped-call]
     assert isinstance(backing_service_unavailable(retry), UpstreamUnavailable)
+    exhausted = ValueError("Failed to commit transaction in 5 attempts.")
+    exhausted.__cause__ = core_exceptions.Aborted("Transaction aborted")  # type: ignore[no-untyped-call]
+    assert isinstance(backing_service_unavailable(exhausted), UpstreamUnavailable)
     assert backing_service_unavailable(ValueError("a bug")) is None
     assert backing_service_unavailable(core_exceptions.NotFound("gone")) is None  # type: ignore[no-untyped-call]
 
