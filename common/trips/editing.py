@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from common.config import Settings
 from common.enrich import inputs
 from common.errors import Conflict, InvalidRequest
-from common.trips.models import PlaceName, _clean_text, _problems_from
+from common.trips.models import CalendarDate, PlaceName, _clean_text, _problems_from
 
 MAX_TITLE = 120
 MAX_NOTES = 2000
@@ -58,7 +58,7 @@ class StopEdit(BaseModel):
 class DayEdit(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date: dt.date = Field(description="A date of the trip")
+    date: CalendarDate = Field(description="A date of the trip")
     stops: list[StopEdit] = Field(max_length=100, description="The day's stops in order; [] empties the day")
 
 

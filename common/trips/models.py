@@ -10,7 +10,7 @@ import re
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from common.config import Settings
 from common.errors import InvalidRequest
@@ -52,6 +52,21 @@ Lodging = Annotated[
 ]
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _calendar_date_only(value: Any) -> Any:
+    """A date is written YYYY-MM-DD: a date-time, even at midnight, or a number is refused."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if not isinstance(value, str | dt.date) or isinstance(value, dt.datetime):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+CalendarDate = Annotated[dt.date, BeforeValidator(_calendar_date_only)]
+
+
 class Budget(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,8 +80,8 @@ class TripRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
     destination: Destination = Field(description="City or area, any script", examples=["Kyoto"])
-    start_date: dt.date
-    end_date: dt.date = Field(description="Inclusive; equal to start_date for a one-day trip")
+    start_date: CalendarDate
+    end_date: CalendarDate = Field(description="Inclusive; equal to start_date for a one-day trip")
     travelers: int = Field(1, ge=1, le=50)
     budget: Budget | None = None
     interests: list[Interest] = Field(default_factory=list, max_length=10)
@@ -110,7 +125,7 @@ def _rule_problems(
     body: dict[str, Any], settings: Settings, today: dt.date, parsed: TripRequest | None = None
 ) -> list[dict[str, str]]:
     """Checks that depend on configuration or on several fields; run on whatever parts of the body parse (the dates
-    as the model understood them when it parsed the body: it also accepts forms such as a midnight date-time)."""
+    as the model understood them when it parsed the body)."""
     problems: list[dict[str, str]] = []
     start, end = _as_date(body.get("start_date")), _as_date(body.get("end_date"))
     if parsed is not None:
