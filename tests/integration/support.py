@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.envfile import STACK_STATE_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
-STACK_SCRIPT = ROOT / "scripts" / "stack"
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -39,9 +40,9 @@ def wait_until_answers(port: int, process: subprocess.Popen[bytes], timeout_s: f
 
 @contextlib.contextmanager
 def background_server(command: list[str], port: int, env: dict[str, str], log_name: str) -> Iterator[None]:
-    """Run ``command`` until the block ends; its output goes to .stack/test-<log_name>.log."""
-    log_path = ROOT / ".stack" / f"test-{log_name}.log"
-    log_path.parent.mkdir(exist_ok=True)
+    """Run ``command`` until the block ends; its output goes to <stack state directory>/test-<log_name>.log."""
+    log_path = STACK_STATE_DIR / f"test-{log_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

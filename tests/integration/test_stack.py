@@ -1,14 +1,17 @@
-"""The local stack answers: a function served by functions-framework reaches the Firestore stand-in."""
+"""The local stack answers: a function served by functions-framework reaches the Firestore stand-in, and
+`scripts/stack status` shows every server up with its memory."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.error
 import urllib.request
 
 import pytest
 
 from scripts.envfile import STACK_ENV_FILE, read_env_file
+from tests.stack_script import STACK_SCRIPT, load_stack_script
 
 
 def test_env_file_names_every_stand_in_and_function(stack: dict[str, str]) -> None:
@@ -50,3 +53,14 @@ def test_wrong_method_gets_the_error_envelope(stack: dict[str, str]) -> None:
     envelope = json.load(raised.value)["error"]
     assert envelope["code"] == "method_not_allowed"
     assert envelope["request_id"]
+
+
+def test_status_shows_every_server_up_with_its_memory(stack: dict[str, str]) -> None:
+    result = subprocess.run([str(STACK_SCRIPT), "status"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = load_stack_script().parse_status(result.stdout)
+    assert {line.name for line in lines} == {server.name for server in load_stack_script().servers()}
+    for line in lines:
+        assert line.state == "up", result.stdout
+        assert line.rss_mib is not None, result.stdout
+        assert 1.0 < line.rss_mib < 4096, line  # every server is a Python or Node process of some MiB

@@ -18,6 +18,7 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from scripts.envfile import STACK_STATE_DIR
 from tests.integration.support import ROOT, TestUser, background_server, free_port, wait_until_answers
 
 MAIN = ROOT / "functions" / "main.py"
@@ -78,7 +79,7 @@ def trip_id_in(error: dict[str, Any]) -> str | None:
 def log_file_of(url: str, target: str) -> Path:
     """The log file ``function_server`` writes for the server at ``url``."""
     port = url.rsplit(":", 1)[1].split("/", 1)[0]
-    return ROOT / ".stack" / f"test-fn-{target}-{port}.log"
+    return STACK_STATE_DIR / f"test-fn-{target}-{port}.log"
 
 
 @contextlib.contextmanager
@@ -105,7 +106,7 @@ def maps_admin(endpoint: str, path: str, body: dict[str, Any] | None = None) -> 
 def start_firestore(port: int) -> subprocess.Popen[bytes]:
     """A private Firestore stand-in (``node scripts/firestore_launcher.js PORT``) in its own process group, answering;
     the caller stops it (``stop_process_group``), pauses it (SIGSTOP to the group) or kills it."""
-    log = open(ROOT / ".stack" / f"test-fs-{port}.log", "ab")  # noqa: SIM115 - the child keeps it open
+    log = open(STACK_STATE_DIR / f"test-fs-{port}.log", "ab")  # noqa: SIM115 - the child keeps it open
     process = subprocess.Popen(
         ["node", str(ROOT / "scripts" / "firestore_launcher.js"), str(port)],
         cwd=ROOT,

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import ast
-import importlib.machinery
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
+
+from tests.stack_script import load_stack_script
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load_stack_script() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("stack_script", str(ROOT / "scripts" / "stack"))
-    spec = importlib.util.spec_from_loader("stack_script", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stack_script"] = module
-    loader.exec_module(module)
-    return module
 
 
 def _functions_in_main() -> dict[str, str]:
@@ -34,14 +22,14 @@ def _functions_in_main() -> dict[str, str]:
 
 
 def test_stack_serves_every_function_with_its_signature() -> None:
-    stack = _load_stack_script()
+    stack = load_stack_script()
     registered = {spec.name: spec.signature for spec in stack.FUNCTIONS}
     assert registered == _functions_in_main()
     assert len({spec.url_variable for spec in stack.FUNCTIONS}) == len(stack.FUNCTIONS)
 
 
 def test_every_server_binds_loopback_only() -> None:
-    stack = _load_stack_script()
+    stack = load_stack_script()
     for server in stack.servers():
         joined = " ".join(server.command)
         assert "0.0.0.0" not in joined, server.name

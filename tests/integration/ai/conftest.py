@@ -15,6 +15,11 @@ def integration_env() -> dict[str, str]:
     return {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def stack_answers() -> None:
+    """Overrides the package-wide check of the local stack, which these tests do not use."""
+
+
 @pytest.fixture
 def gemini() -> Iterator[GeminiStandIn]:
     with running_standin() as standin:
