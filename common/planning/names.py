@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+# Letters without a decomposition that people type as their plain form ("Topkapi" for "Topkapı").
+_PLAIN_LETTERS = str.maketrans({"ı": "i", "œ": "oe", "æ": "ae", "ø": "o", "ł": "l"})
+
 GENERIC_NAME_WORDS = frozenset(
     [
         "temple",
@@ -45,13 +50,21 @@ GENERIC_NAME_WORDS = frozenset(
 )
 
 
-def _name_words(name: str) -> set[str]:
-    words = "".join(ch if ch.isalnum() else " " for ch in name.casefold()).split()
+def _folded(name: str) -> str:
+    """Casefolded, accents dropped (combining diacritical marks, U+0300-U+036F), spaces collapsed: "Zócalo" and
+    "Zocalo" fold alike, as Google finds either. Marks belonging to other scripts (kana, Thai) stay."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_PLAIN_LETTERS))
+    stripped = "".join(ch for ch in decomposed if not 0x0300 <= ord(ch) <= 0x036F)
+    return " ".join(unicodedata.normalize("NFC", stripped).split())
+
+
+def _name_words(folded: str) -> set[str]:
+    words = "".join(ch if ch.isalnum() else " " for ch in folded).split()
     return {word for word in words if len(word) > 2 and word not in GENERIC_NAME_WORDS}
 
 
 def names_match(wanted: str, found: str) -> bool:
     """Whether a Maps result plausibly is the place named: one name contains the other, or they share a
-    distinctive word (generic words such as "temple" or "museum" do not count)."""
-    a, b = " ".join(wanted.casefold().split()), " ".join(found.casefold().split())
-    return a in b or b in a or bool(_name_words(wanted) & _name_words(found))
+    distinctive word (generic words such as "temple" or "museum" do not count); case and accents are ignored."""
+    a, b = _folded(wanted), _folded(found)
+    return a in b or b in a or bool(_name_words(a) & _name_words(b))

@@ -57,6 +57,11 @@ EXPECTED_CITIES = (
     "bangkok",
     "sydney",
 )
+# Categories of sights (as opposed to places to eat, drink or sleep): each needs an English name.
+LANDMARK_CATEGORIES = frozenset(
+    ["attraction", "museum", "park", "viewpoint", "market", "religious_site", "neighbourhood"]
+)
+ENGLISH = "en"
 MIN_PLACES_PER_CITY = 40
 MAX_DISTANCE_FROM_CENTRE_M = 30_000.0
 MAX_SUMMARY_CHARS = 200
@@ -65,6 +70,8 @@ DEFAULT_CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 _ID_PATTERN = re.compile(r"^[a-z0-9-]+$")
 _INTERVAL_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
 _TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# A BCP 47 language tag as Google uses them: "en", "it", "zh-Hant", "pt-BR".
+_LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True)
@@ -73,10 +80,59 @@ class LatLng:
     lng: float
 
 
+def base_language(language: str) -> str:
+    """``"en-GB"`` -> ``"en"``; the primary subtag, lowercased."""
+    return language.split("-", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names of a place (or city) per language, and which of them is its own name (``name`` in the file)."""
+
+    by_language: dict[str, str]
+    own_language: str
+
+    @property
+    def own(self) -> str:
+        return self.by_language[self.own_language]
+
+    def every(self) -> tuple[str, ...]:
+        """Each distinct name once, in catalogue order."""
+        return tuple(dict.fromkeys(self.by_language.values()))
+
+    def language_for(self, requested: str | None) -> str:
+        """The language to answer ``requested`` in: that language (``en-GB`` also takes ``en``), else English
+        (Google's preference when it has nothing in the asked language), else the language of the own name."""
+        for wanted in (requested, ENGLISH):
+            found = self._tag_for(wanted) if wanted else None
+            if found is not None:
+                return found
+        return self.own_language
+
+    def _tag_for(self, wanted: str) -> str | None:
+        """The catalogue's tag for ``wanted``: the same tag (any case), its base language, or a sibling region."""
+        by_lower = {tag.lower(): tag for tag in self.by_language}
+        for key in (wanted.lower(), base_language(wanted)):
+            if key in by_lower:
+                return by_lower[key]
+        return next((tag for tag in self.by_language if base_language(tag) == base_language(wanted)), None)
+
+    def in_language(self, requested: str | None) -> tuple[str, str]:
+        """``(text, language code)`` of the name to show to someone asking in ``requested``."""
+        language = self.language_for(requested)
+        return self.by_language[language], language
+
+    def has(self, language: str) -> bool:
+        """Whether there is a name in ``language`` or in a regional form of it (``en`` also counts ``en-GB``)."""
+        return any(base_language(tag) == base_language(language) for tag in self.by_language)
+
+
 @dataclass(frozen=True)
 class City:
     id: str
     name: str
+    language: str
+    names: Names
     country_code: str
     aliases: tuple[str, ...]
     center: LatLng
@@ -94,6 +150,7 @@ class CataloguePlace:
     id: str
     city_id: str
     name: str
+    names: Names
     category: str
     types: tuple[str, ...]
     location: LatLng
@@ -155,14 +212,46 @@ def parse_intervals(day_hours: Any) -> list[tuple[int, int]]:
     return intervals
 
 
+def _names(raw: Any, name: str, own_language: str) -> Names:
+    """``names`` of a file entry; without it, the entry has the single name ``name`` in ``own_language``."""
+    if raw is None:
+        return Names({own_language: name}, own_language)
+    if not isinstance(raw, dict) or not raw:
+        raise CatalogueError("names must be a non-empty object of language code -> name")
+    seen: set[str] = set()
+    for language, text in raw.items():
+        if not _LANGUAGE_PATTERN.match(language):
+            raise CatalogueError(f"names: {language!r} is not a language code such as 'en' or 'zh-Hant'")
+        if language.lower() in seen:
+            raise CatalogueError(f"names: {language!r} given twice")
+        seen.add(language.lower())
+        if not isinstance(text, str) or not text.strip():
+            raise CatalogueError(f"names.{language} must be a non-empty string")
+    language_of_name = next((language for language, text in raw.items() if text == name), None)
+    if language_of_name is None:
+        raise CatalogueError(f"names must include the name {name!r}, under the language it is written in")
+    return Names({str(language): str(text) for language, text in raw.items()}, language_of_name)
+
+
+def _language(raw: dict[str, Any]) -> str:
+    language = raw.get("language", ENGLISH)
+    if not isinstance(language, str) or not _LANGUAGE_PATTERN.match(language):
+        raise CatalogueError(f"language {language!r} is not a language code such as 'en' or 'zh-Hant'")
+    return language
+
+
 def _city(raw: Any, path: Path) -> City:
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path.name}: 'city' must be an object")
     try:
         viewport = raw["viewport"]
+        name = str(raw["name"])
+        language = _language(raw)
         return City(
             id=str(raw["id"]),
-            name=str(raw["name"]),
+            name=name,
+            language=language,
+            names=_names(raw.get("names"), name, language),
             country_code=str(raw["country_code"]),
             aliases=tuple(str(alias) for alias in raw.get("aliases", [])),
             center=_latlng(raw["center"], f"{path.name} city.center"),
@@ -174,6 +263,8 @@ def _city(raw: Any, path: Path) -> City:
         )
     except (KeyError, TypeError) as exc:
         raise CatalogueError(f"{path.name}: city is missing {exc}") from None
+    except CatalogueError as exc:
+        raise CatalogueError(f"{path.name}: city: {exc}") from None
 
 
 def _optional(raw: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -187,7 +278,7 @@ def _optional(raw: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> A
     return value
 
 
-def _place(raw: Any, city_id: str) -> CataloguePlace:
+def _place(raw: Any, city: City) -> CataloguePlace:
     if not isinstance(raw, dict):
         raise CatalogueError("a place must be an object")
     place_id = raw.get("id")
@@ -195,10 +286,12 @@ def _place(raw: Any, city_id: str) -> CataloguePlace:
         raise CatalogueError(f"place without a string id: {raw!r:.80}")
     try:
         rating = _optional(raw, "rating", (int, float))
+        name = str(raw["name"])
         return CataloguePlace(
             id=place_id,
-            city_id=city_id,
-            name=str(raw["name"]),
+            city_id=city.id,
+            name=name,
+            names=_names(raw.get("names"), name, city.language),
             category=str(raw["category"]),
             types=tuple(str(kind) for kind in raw["types"]),
             location=_latlng(raw["location"], f"{place_id}.location"),
@@ -246,7 +339,7 @@ def load_catalogue(directory: Path | str = DEFAULT_CATALOGUE_DIR) -> Catalogue:
             continue
         for raw in raw_places:
             try:
-                place = _place(raw, city.id)
+                place = _place(raw, city)
             except CatalogueError as exc:
                 catalogue.problems.append(f"{path.name}: {exc}")
                 continue
@@ -286,6 +379,8 @@ def _check_place(place: CataloguePlace, city: City) -> list[str]:
         problems.append(f"{place.id}: types must be non-empty Places type names")
     if not place.name.strip():
         problems.append(f"{place.id}: empty name")
+    if place.category in LANDMARK_CATEGORIES and not place.names.has(ENGLISH):
+        problems.append(f"{place.id}: a {place.category} needs an English name (names.en)")
     distance = haversine_m(city.center.lat, city.center.lng, place.location.lat, place.location.lng)
     if distance > MAX_DISTANCE_FROM_CENTRE_M:
         problems.append(f"{place.id}: {distance / 1000:.1f} km from the centre of {city.id} (max 30 km)")

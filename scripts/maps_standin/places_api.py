@@ -8,12 +8,14 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scripts.maps_standin.loader import DAYS, Catalogue, CataloguePlace, City, parse_intervals
+from scripts.maps_standin.loader import DAYS, Catalogue, CataloguePlace, City, Names, parse_intervals
 from scripts.maps_standin.travel_model import haversine_m
 
 # Every field of google.maps.places_v1.Place (0.9.1) in JSON form, for field-mask validation.
@@ -179,6 +181,8 @@ _SYNONYMS = {
     "hotels": ("hotel", "lodging"),
     "stay": ("hotel", "lodging"),
     "view": ("viewpoint", "observation_deck"),
+    "saint": ("st",),
+    "st": ("saint",),
 }
 
 
@@ -186,15 +190,72 @@ class SearchError(ValueError):
     """The request is invalid (answered with 400 INVALID_ARGUMENT)."""
 
 
+# Accents are the marks of these blocks (combining diacritics); marks that are part of a script (Thai vowels and
+# tones, the kana voicing marks, Devanagari signs) stay.
+_DIACRITIC_BLOCKS = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F))
+# Letters that NFKD does not take apart but that travellers type without their mark or as two letters.
+_LETTER_FOLDS = str.maketrans({"ı": "i", "ø": "o", "œ": "oe", "æ": "ae", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
+_APOSTROPHES = "'\u2019\u2018\u02bc`\u00b4"
+
+
+def _is_diacritic(char: str) -> bool:
+    code = ord(char)
+    return unicodedata.combining(char) != 0 and any(low <= code <= high for low, high in _DIACRITIC_BLOCKS)
+
+
+def _is_word_character(char: str) -> bool:
+    """Letters, digits, ``_`` and the marks that remain (Thai vowels and tones are marks, not punctuation)."""
+    return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
+
+
+def _fold(text: str, apostrophe: str) -> str:
+    folded = text.casefold()
+    for mark in _APOSTROPHES:
+        folded = folded.replace(mark, apostrophe)
+    decomposed = unicodedata.normalize("NFKD", folded)
+    stripped = unicodedata.normalize("NFC", "".join(char for char in decomposed if not _is_diacritic(char)))
+    return " ".join(
+        "".join(char if _is_word_character(char) else " " for char in stripped.translate(_LETTER_FOLDS)).split()
+    )
+
+
 def normalise(text: str) -> str:
-    """Case- and accent-insensitive form: NFKD, combining marks dropped, casefolded, punctuation to spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^\w]+", " ", stripped.casefold()).split())
+    """Case- and accent-insensitive form: casefolded, NFKD with the accents dropped, apostrophes dropped
+    ("St. Peter's" and "St Peters" both give "st peters"), other punctuation to spaces."""
+    return _fold(text, "")
 
 
-def _is_cjk(text: str) -> bool:
-    return any(ord(char) > 0x2E80 for char in text)
+@lru_cache(maxsize=16_384)
+def name_forms(name: str) -> tuple[str, ...]:
+    """The normalised forms a name is found under: apostrophes dropped ("l orangerie" -> "lorangerie"), apostrophes
+    as word breaks ("l orangerie"), and hyphens dropped too ("senso ji" -> "sensoji"), so that "Orangerie",
+    "l'Orangerie", "St Peters" and "Sensoji" all find their place."""
+    return tuple(dict.fromkeys([_fold(name, ""), _fold(name, " "), _fold(name.replace("-", ""), "")]))
+
+
+def searchable_names(names: Names) -> tuple[str, ...]:
+    """Every normalised form of every name (each language) of a place or city."""
+    return tuple(dict.fromkeys(form for name in names.every() for form in name_forms(name)))
+
+
+def _writes_without_spaces(text: str) -> bool:
+    """Thai, Lao, Myanmar, Khmer and CJK text: words are not separated by spaces, so match inside words."""
+    return any(
+        0x0E00 <= ord(char) <= 0x0EFF
+        or 0x1000 <= ord(char) <= 0x109F
+        or 0x1780 <= ord(char) <= 0x17FF
+        or ord(char) > 0x2E80
+        for char in text
+    )
+
+
+@lru_cache(maxsize=1024)
+def _phrase_finder(phrase: str) -> Callable[[str], bool]:
+    """Whether a text holds ``phrase`` as whole words (anywhere, for scripts written without spaces)."""
+    if _writes_without_spaces(phrase):
+        return lambda text: phrase in text
+    pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+    return lambda text: pattern.search(text) is not None
 
 
 def _singular(token: str) -> str:
@@ -275,14 +336,20 @@ def _maps_uri(place_id: str) -> str:
     return f"https://maps.google.com/?q=place_id:{place_id}"
 
 
+def display_name_json(names: Names, language_code: str | None) -> dict[str, str]:
+    """``displayName`` in the asked language when the catalogue has it, else in English, else the own name; its
+    ``languageCode`` is the language of the text returned, as Google gives it."""
+    text, language = names.in_language(language_code)
+    return {"text": text, "languageCode": language}
+
+
 def place_json(place: CataloguePlace, city: City, now_utc: datetime, language_code: str | None) -> dict[str, Any]:
     """The full Place resource (enum values as names) for one catalogue place."""
-    language = language_code or "en"
     lat, lng = place.location.lat, place.location.lng
     result: dict[str, Any] = {
         "name": f"places/{place.id}",
         "id": place.id,
-        "displayName": {"text": place.name, "languageCode": language},
+        "displayName": display_name_json(place.names, language_code),
         "types": list(place.types),
         "primaryType": place.types[0],
         "primaryTypeDisplayName": {"text": place.types[0].replace("_", " ").capitalize(), "languageCode": "en"},
@@ -333,7 +400,7 @@ def locality_json(city: City, now_utc: datetime, language_code: str | None) -> d
     return {
         "name": f"places/{place_id}",
         "id": place_id,
-        "displayName": {"text": city.name, "languageCode": language_code or "en"},
+        "displayName": display_name_json(city.names, language_code),
         "types": ["locality", "political"],
         "primaryType": "locality",
         "formattedAddress": city.address,
@@ -417,7 +484,7 @@ def _price_level_index(value: Any) -> int:
 
 
 def _city_aliases(city: City) -> list[str]:
-    names = [city.name, city.id.replace("-", " "), *city.aliases]
+    names = [*city.names.every(), city.name, city.id.replace("-", " "), *city.aliases]
     return [alias for alias in {normalise(name) for name in names} if alias]
 
 
@@ -426,7 +493,7 @@ def _find_city(catalogue: Catalogue, query: str) -> tuple[City | None, str]:
     best: tuple[int, City, str] | None = None
     for city in catalogue.cities.values():
         for alias in _city_aliases(city):
-            if _is_cjk(alias):
+            if _writes_without_spaces(alias):
                 found = alias in query
                 rest = query.replace(alias, " ", 1)
             else:
@@ -439,13 +506,18 @@ def _find_city(catalogue: Catalogue, query: str) -> tuple[City | None, str]:
     return best[1], best[2]
 
 
-def _place_words(place: CataloguePlace) -> set[str]:
-    words = set(normalise(place.name).split())
+@lru_cache(maxsize=4096)
+def _words_of(texts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(word for text in texts for word in normalise(text).split())
+
+
+def _place_words(place: CataloguePlace, forms: tuple[str, ...]) -> set[str]:
+    words = set(_words_of(forms))
     for kind in (*place.types, place.category):
         words.add(kind)
         words.update(kind.split("_"))
     if place.cuisine:
-        words.update(normalise(place.cuisine).split())
+        words.update(_words_of((place.cuisine,)))
     if place.vegetarian_friendly:
         words.add("vegetarian")
     if place.category == "neighbourhood":
@@ -453,11 +525,26 @@ def _place_words(place: CataloguePlace) -> set[str]:
     return words
 
 
-def _token_matches(token: str, words: set[str], name: str) -> bool:
+def _token_matches(token: str, words: set[str], names_text: str) -> bool:
     candidates = {token, _singular(token), *_SYNONYMS.get(token, ())}
     if any(candidate in words for candidate in candidates):
         return True
-    return len(token) >= 3 and token in name
+    return len(token) >= 3 and token in names_text
+
+
+EXACT_NAME, NAME_CONTAINS_PHRASE, NO_NAME_MATCH = 0, 1, 2
+
+
+def name_match_rank(phrases: tuple[str, ...], forms: tuple[str, ...]) -> int:
+    """How well the query (``phrases``: the whole query, and without the city it named) names a place:
+    ``EXACT_NAME`` (one of its names in any language), ``NAME_CONTAINS_PHRASE`` (inside a name, whole words), or
+    ``NO_NAME_MATCH``."""
+    wanted = [phrase for phrase in phrases if len(phrase) >= 2]
+    if any(form == phrase for phrase in wanted for form in forms):
+        return EXACT_NAME
+    if any(_phrase_finder(phrase)(form) for phrase in wanted for form in forms):
+        return NAME_CONTAINS_PHRASE
+    return NO_NAME_MATCH
 
 
 @dataclass(frozen=True)
@@ -527,9 +614,14 @@ def search_text(catalogue: Catalogue, request: SearchRequest, now_utc: datetime)
         if request.restriction is None or request.restriction.contains(*locality_point):
             return {"places": [locality_json(city, now_utc, request.language_code)]}
         return {}
-    candidates = catalogue.places_of(city.id) if city is not None else list(catalogue.places.values())
     scored: list[tuple[tuple[Any, ...], CataloguePlace]] = []
-    for place in candidates:
+    for place in catalogue.places.values():
+        forms = searchable_names(place.names)
+        in_named_city = city is None or place.city_id == city.id
+        # A place outside the city the query names still counts when the whole query is its name ("Roma Norte").
+        name_rank = name_match_rank((query, rest) if in_named_city else (query,), forms)
+        if not in_named_city and name_rank == NO_NAME_MATCH:
+            continue
         place_city = catalogue.cities[place.city_id]
         if request.included_type and request.included_type not in place.types:
             continue
@@ -542,13 +634,16 @@ def search_text(catalogue: Catalogue, request: SearchRequest, now_utc: datetime)
             continue
         if request.open_now and not is_open(place, now_utc, place_city.time_zone):
             continue
-        words = _place_words(place)
-        name = normalise(place.name)
-        matched = sum(1 for token in tokens if _token_matches(token, words, name))
+        if name_rank == NO_NAME_MATCH:
+            words, names_text = _place_words(place, forms), " | ".join(forms)
+            matched = sum(1 for token in tokens if _token_matches(token, words, names_text))
+        else:
+            matched = len(tokens)
         if tokens and matched == 0:
             continue
         outside_bias = request.bias is not None and not request.bias.contains(lat, lng)
-        rank = (matched < len(tokens), -matched, outside_bias, -(place.rating or 0.0), place.id)
+        not_named_exactly = name_rank != EXACT_NAME  # containment admits a place but does not reorder a category
+        rank = (matched < len(tokens), -matched, outside_bias, not_named_exactly, -(place.rating or 0.0), place.id)
         scored.append((rank, place))
     scored.sort(key=lambda item: item[0])
     if scored and not scored[0][0][0]:

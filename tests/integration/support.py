@@ -67,6 +67,19 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
+def maps_standin(**options: object) -> Iterator[str]:
+    """A private Maps stand-in on a free port (its own faults, counters and clock, so other suites never see them);
+    ``options`` are its command-line options (``api_key="k"``, ``error_rate=0.3``, ``latency_ms=150``). Yields its
+    URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "scripts.maps_standin", "--host", "127.0.0.1", "--port", str(port)]
+    for name, value in options.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    with background_server(command, port, {"PYTHONPATH": str(ROOT)}, f"maps-{port}"):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
 def function_server(target: str, source: Path, signature: str, env: dict[str, str]) -> Iterator[str]:
     """Serve one function with functions-framework, as deployed, on a free port; yield its URL."""
     port = free_port()

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +16,8 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from scripts.envfile import STACK_STATE_DIR
-from tests.integration.support import ROOT, TestUser, background_server, free_port, wait_until_answers
+from tests.integration.support import ROOT, TestUser, wait_until_answers
+from tests.integration.support import maps_standin as maps_standin  # re-exported: the proof suites start it here
 
 MAIN = ROOT / "functions" / "main.py"
 OPENAPI: dict[str, Any] = json.loads((ROOT / "openapi.json").read_text())
@@ -80,17 +78,6 @@ def log_file_of(url: str, target: str) -> Path:
     """The log file ``function_server`` writes for the server at ``url``."""
     port = url.rsplit(":", 1)[1].split("/", 1)[0]
     return STACK_STATE_DIR / f"test-fn-{target}-{port}.log"
-
-
-@contextlib.contextmanager
-def maps_standin(**faults: Any) -> Iterator[str]:
-    """A private Maps stand-in (its own faults and counters, so other suites never see them); yields its URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "scripts.maps_standin", "--host", "127.0.0.1", "--port", str(port)]
-    for name, value in faults.items():
-        command += [f"--{name.replace('_', '-')}", str(value)]
-    with background_server(command, port, {"PYTHONPATH": str(ROOT)}, f"maps-{port}"):
-        yield f"http://127.0.0.1:{port}"
 
 
 def maps_admin(endpoint: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from scripts.maps_standin import places_api, routes_api
 from scripts.maps_standin.fieldmask import FieldMaskError, apply_mask, parse_mask
-from scripts.maps_standin.loader import Catalogue, load_catalogue
+from scripts.maps_standin.loader import DEFAULT_CATALOGUE_DIR, Catalogue, load_catalogue
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "maps_catalogue"
 WEDNESDAY_NOON_JST = datetime(2025, 6, 4, 3, 0, tzinfo=UTC)
@@ -120,3 +120,87 @@ def test_field_masks() -> None:
     assert apply_mask(answer, parse_mask("*")) == answer
     with pytest.raises(FieldMaskError):
         parse_mask(None)
+
+
+@pytest.mark.parametrize(
+    ("typed", "listed"),
+    [
+        ("St Peters Basilica", "St. Peter's Basilica"),
+        ("st peter’s basilica", "St. Peter's Basilica"),
+        ("Sagrada Familia", "Sagrada Família"),
+        ("SACRE COEUR", "Sacré-Cœur"),
+        ("Kapalicarsi", "Kapalıçarşı"),
+        ("istiklal caddesi", "İstiklal Caddesi"),
+        ("Tokyo", "Tōkyō"),
+        ("ＫＹＯＴＯ", "Kyoto"),
+    ],
+)
+def test_normalise_ignores_case_accents_apostrophes_and_punctuation(typed: str, listed: str) -> None:
+    assert places_api.normalise(typed) == places_api.normalise(listed)
+
+
+def test_normalise_keeps_the_marks_that_are_letters_of_their_script() -> None:
+    assert places_api.normalise("ガイド") == "ガイド" != places_api.normalise("カイト")
+    assert places_api.normalise("วัดโพธิ์") == "วัดโพธิ์"
+
+
+def test_a_name_is_found_with_or_without_its_apostrophes_and_hyphens() -> None:
+    assert set(places_api.name_forms("Musée de l'Orangerie")) == {"musee de lorangerie", "musee de l orangerie"}
+    assert "sensoji" in places_api.name_forms("Senso-ji")
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Catalogue:
+    return load_catalogue(DEFAULT_CATALOGUE_DIR)
+
+
+def _first(catalogue: Catalogue, text: str, language: str | None = "en") -> tuple[object, object]:
+    found = _search(catalogue, textQuery=text, languageCode=language)
+    assert found, text
+    return found[0]["id"], found[0]["displayName"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "place_id", "display_name"),
+    [
+        ("Colosseum", "en", "rome-colosseum", {"text": "Colosseum", "languageCode": "en"}),
+        ("Colosseo", "en", "rome-colosseum", {"text": "Colosseum", "languageCode": "en"}),
+        ("Colosseum", "it", "rome-colosseum", {"text": "Colosseo", "languageCode": "it"}),
+        ("Colosseum", None, "rome-colosseum", {"text": "Colosseum", "languageCode": "en"}),
+        (
+            "Saint Peter's Basilica",
+            "en",
+            "rome-st-peters-basilica",
+            {"text": "St. Peter's Basilica", "languageCode": "en"},
+        ),
+        ("Sensoji", "ja", "tokyo-sensoji", {"text": "浅草寺", "languageCode": "ja"}),
+        (
+            "東京都庁",
+            "en",
+            "tokyo-metropolitan-government-building",
+            {"text": "Tokyo Metropolitan Government Building Observatories", "languageCode": "en"},
+        ),
+        ("Le Procope", "en", "paris-le-procope", {"text": "Le Procope", "languageCode": "fr"}),
+    ],
+)
+def test_search_matches_every_name_and_shows_the_asked_language(
+    bundled: Catalogue, text: str, language: str | None, place_id: str, display_name: dict[str, str]
+) -> None:
+    assert _first(bundled, text, language) == (place_id, display_name)
+
+
+def test_an_exact_name_comes_before_places_that_only_share_its_words(bundled: Catalogue) -> None:
+    found = [place["id"] for place in _search(bundled, textQuery="Tokyo National Museum", languageCode="en")]
+    assert found[0] == "tokyo-national-museum"
+    assert "tokyo-national-museum-of-western-art" in found, "it holds every word of the query too"
+
+
+def test_a_place_named_like_another_city_is_found(bundled: Catalogue) -> None:
+    assert _first(bundled, "Roma Norte")[0] == "mexico-city-roma-norte"
+    assert _first(bundled, "Roma")[0] == "city-rome"
+
+
+def test_the_locality_is_named_in_the_asked_language(bundled: Catalogue) -> None:
+    assert _first(bundled, "Rome", "it") == ("city-rome", {"text": "Roma", "languageCode": "it"})
+    assert _first(bundled, "Kyoto", "ja-JP") == ("city-kyoto", {"text": "京都市", "languageCode": "ja"})
+    assert _first(bundled, "京都", "en") == ("city-kyoto", {"text": "Kyoto", "languageCode": "en"})
