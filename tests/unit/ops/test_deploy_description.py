@@ -174,10 +174,36 @@ def test_cloudbuild_tests_stages_and_deploys_through_the_description() -> None:
     deploy = steps["deploy"]
     assert deploy["args"][0] == "scripts/deploy"
     assert "--source=/workspace/build" in deploy["args"]
-    assert set(deploy["waitFor"]) == {"test", "stage"}
+    assert set(deploy["waitFor"]) == {"test", "rules-test", "stage"}
     # No function is deployed by hand beside the description.
     assert not any("deploy" in step.get("args", []) and step["id"] != "deploy" for step in build["steps"])
     assert "functions deploy" not in (ROOT / "cloudbuild.yaml").read_text()
+
+
+def test_cloudbuild_runs_the_rules_suite_under_the_emulator_before_deploying() -> None:
+    build = yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
+    steps = {step["id"]: step for step in build["steps"]}
+    rules = steps["rules-test"]
+    script = " ".join(rules["args"])
+    assert "cd tests/rules" in script
+    assert "npm ci" in script
+    assert script.rstrip().endswith("npm test")
+    assert "openjdk-21" in script or "temurin-21" in rules["name"], "the Firestore emulator needs Java 21 or newer"
+    assert "rules-test" in steps["deploy"]["waitFor"]
+    # The suite's npm test is the emulator wrapping node:test, with the repository's firebase.json (and so its rules).
+    package = json.loads((ROOT / "tests" / "rules" / "package.json").read_text())
+    command = shlex.split(package["scripts"]["test"])
+    assert command[:2] == ["firebase", "emulators:exec"]
+    assert command[command.index("--only") + 1] == "firestore"
+    assert command[command.index("--config") + 1] == "../../firebase.json"
+    assert command[command.index("--project") + 1].startswith("demo-")
+    assert command[-1].startswith("node --test ")
+    for test_file in command[-1].split()[2:]:
+        assert (ROOT / "tests" / "rules" / test_file).is_file(), test_file
+    assert set(package["devDependencies"]) == {"@firebase/rules-unit-testing", "firebase", "firebase-tools"}
+    assert all(version[0].isdigit() for version in package["devDependencies"].values()), "pin exact versions"
+    lock = json.loads((ROOT / "tests" / "rules" / "package-lock.json").read_text())
+    assert lock["packages"][""]["devDependencies"] == package["devDependencies"], "package-lock.json is stale"
 
 
 def test_interval_schedules_become_cron() -> None:
