@@ -55,11 +55,15 @@ def test_an_integer_too_long_to_convert_is_a_400() -> None:
 
 def test_dates_are_checked_as_the_model_parsed_them() -> None:
     today = dt.date(2026, 11, 25)
-    body = {"destination": "Kyoto", "start_date": "2027-01-01T00:00:00Z", "end_date": "2026-12-30"}
+    body = {"destination": "Kyoto", "start_date": "2027-01-01", "end_date": "2026-12-30"}
     with pytest.raises(InvalidRequest) as refused:
         parse_trip_request(body, load_settings(), today)
     assert {"field": "end_date", "message": "must not be before start_date"} in refused.value.details
-    far = {"destination": "Kyoto", "start_date": "2099-01-01T00:00:00Z", "end_date": "2099-01-02T00:00:00Z"}
+    date_time = {"destination": "Kyoto", "start_date": "2027-01-01T00:00:00Z", "end_date": "2026-12-30"}
+    with pytest.raises(InvalidRequest) as refused:
+        parse_trip_request(date_time, load_settings(), today)
+    assert {"field": "start_date", "message": "must be a date written YYYY-MM-DD"} in refused.value.details
+    far = {"destination": "Kyoto", "start_date": "2099-01-01", "end_date": "2099-01-02"}
     with pytest.raises(InvalidRequest):
         parse_trip_request(far, load_settings(), today)
 
