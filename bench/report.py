@@ -203,6 +203,47 @@ def coldstart_section() -> list[str]:
     return lines
 
 
+def soak_section() -> list[str]:
+    lines = ["## Sustained use of the local stack (bench/soak_bench.py)", ""]
+    data = _load("soak")
+    if data is None:
+        return lines + _missing("soak", ".venv/bin/python -m bench.soak_bench")
+    lines += [
+        f"{data['plans']} plans of 1-10 days over the catalogue cities, each by a new user and edited once (PATCH, so "
+        "enrichment runs), through the stack as `make demo` leaves it (trigger relay listening) plus a client-style "
+        "listener on one user's trips query. Targets: every plan 201, Firestore stand-in memory at the end <= 1.5x "
+        "its memory after 10 plans, last-20 p50 <= 1.2x first-20 p50.",
+        "",
+    ]
+    lines += _table(
+        [
+            "plans",
+            "edits",
+            "wall s",
+            "rss MiB after N plans",
+            "end / after 10",
+            "first-20 p50 / p95 ms",
+            "last-20 p50 / p95 ms",
+            "last / first p50",
+            "targets met",
+        ],
+        [
+            [
+                ", ".join(f"{code}: {count}" for code, count in data["plan_statuses"].items()),
+                ", ".join(f"{code}: {count}" for code, count in data["edit_statuses"].items()),
+                data["wall_seconds"],
+                ", ".join(f"{m['after_plans']}: {m['rss_mib']}" for m in data["memory"]),
+                data["memory_end_vs_after_10"],
+                f"{data['first_20_ms']['p50']} / {data['first_20_ms']['p95']}",
+                f"{data['last_20_ms']['p50']} / {data['last_20_ms']['p95']}",
+                data["latency_last_vs_first_p50"],
+                data["targets_met"],
+            ]
+        ],
+    )
+    return lines
+
+
 def maps_section() -> list[str]:
     data = _load("maps")
     if data is None:
@@ -240,7 +281,15 @@ def render() -> str:
         "Numbers are from this machine; they are not assertions.",
         "",
     ]
-    for section in (engine_section, plan_section, load_section, coldstart_section, enrich_section, maps_section):
+    for section in (
+        engine_section,
+        plan_section,
+        load_section,
+        soak_section,
+        coldstart_section,
+        enrich_section,
+        maps_section,
+    ):
         lines += section()
     return "\n".join(lines).rstrip() + "\n"
 
