@@ -247,7 +247,8 @@ def test_scheduler_jobs_retry_with_back_off_and_deadlines(description: dict[str,
         # The scheduler waits a little longer than the function may run, and retries end before the next tick.
         assert int(deadline.rstrip("s")) > function["timeout_seconds"]
         interval = schedules[job].get("interval_seconds")
-        assert interval and int(retry["max_retry_duration"].rstrip("s")) < interval
+        assert interval
+        assert int(retry["max_retry_duration"].rstrip("s")) < interval
 
 
 def test_the_backup_interval_is_configurable() -> None:
@@ -282,7 +283,8 @@ def test_firestore_pitr_rules_indexes_and_ttl_are_deployed_by_the_same_command()
         if c[:5] == ["gcloud", "firestore", "fields", "ttls", "update"]
     }
     expected = {(o["fieldPath"], o["collectionGroup"]) for o in indexes["fieldOverrides"] if o.get("ttl")}
-    assert ttls == expected and len(expected) >= 6
+    assert ttls == expected
+    assert len(expected) >= 6
     for command in commands:
         if command[:5] == ["gcloud", "firestore", "fields", "ttls", "update"]:
             assert "--enable-ttl" in command
@@ -306,7 +308,8 @@ def test_observability_is_created_from_its_declaration(tmp_path: Path) -> None:
         kind = resource["metricDescriptor"]["valueType"]
         assert kind in {"DISTRIBUTION", "INT64"}
         if kind == "DISTRIBUTION":
-            assert resource["valueExtractor"].startswith("EXTRACT(") and resource["bucketOptions"]
+            assert resource["valueExtractor"].startswith("EXTRACT(")
+            assert resource["bucketOptions"]
         assert {label["key"] for label in resource["metricDescriptor"]["labels"]} == set(resource["labelExtractors"])
     policies = [c for c in commands if c[:5] == ["gcloud", "alpha", "monitoring", "policies", "create"]]
     assert len(policies) == len(declared["alert_policies"]) == 4
@@ -322,9 +325,11 @@ def test_observability_is_created_from_its_declaration(tmp_path: Path) -> None:
                 assert f"logging.googleapis.com/user/trip_planner_{metric}" in threshold["filter"]
     five_xx = json.loads(Path(_flag(policies[0], "--policy-from-file")[0]).read_text())["conditions"][0]
     threshold = five_xx["conditionThreshold"]
-    assert threshold["thresholdValue"] == 0.05 and threshold["duration"] == "300s"
+    assert threshold["thresholdValue"] == 0.05
+    assert threshold["duration"] == "300s"
     assert "trip_planner_http_responses" in threshold["denominatorFilter"]
-    assert any("p95" in name for name in names) and any("failure rate" in name for name in names)
+    assert any("p95" in name for name in names)
+    assert any("failure rate" in name for name in names)
     (uptime,) = [c for c in commands if c[:4] == ["gcloud", "monitoring", "uptime", "create"]]
     assert _flag(uptime, "--resource-labels") == ["host=europe-west1-proj-1.cloudfunctions.net,project_id=proj-1"]
     assert _flag(uptime, "--path") == ["/health"]
