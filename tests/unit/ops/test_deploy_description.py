@@ -19,6 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 FIRESTORE_WRITTEN = "google.cloud.firestore.document.v1.written"
+RUNTIME = "python314"  # the newest runtime every pinned dependency has wheels for (pip download --python-version 3.14)
 
 
 def _load_deploy_script() -> ModuleType:
@@ -79,7 +80,7 @@ def test_every_function_of_main_is_deployed_with_its_trigger() -> None:
     for name, kind in defined.items():
         command = deploys[name]
         assert "--gen2" in command
-        assert "--runtime=python312" in command
+        assert f"--runtime={RUNTIME}" in command
         assert _flag(command, "--entry-point") == [name]
         if kind == "http":
             assert "--trigger-http" in command
@@ -91,6 +92,7 @@ def test_every_function_of_main_is_deployed_with_its_trigger() -> None:
             assert "database=(default)" in filters
             assert _flag(command, "--trigger-event-filters-path-pattern") == ["document=trips/{tripId}"]
             assert _flag(command, "--trigger-location")
+            assert "--retry" in command, "without --retry a failed event delivery is dropped"
 
 
 def test_the_description_covers_main_with_matching_trigger_types(description: dict[str, Any]) -> None:
@@ -128,7 +130,7 @@ def test_scheduled_jobs_call_their_function_with_oidc_for_the_audience_it_checks
     jobs = {command[5]: command for command in commands if command[:3] == ["gcloud", "scheduler", "jobs"]}
     assert set(jobs) == {"cleanup-sessions", "backup-export"}
     assert _flag(jobs["cleanup-sessions"], "--schedule") == ["*/5 * * * *"]  # SESSION_CLEANUP_INTERVAL = 300
-    assert _flag(jobs["backup-export"], "--schedule") == ["0 3 * * *"]
+    assert _flag(jobs["backup-export"], "--schedule") == ["0 */6 * * *"]  # every 6 hours (seed recovery plan)
     for job, function in (("cleanup-sessions", "cleanup_sessions"), ("backup-export", "backup_export")):
         url = f"https://europe-west1-proj-1.cloudfunctions.net/{function}"
         assert _flag(jobs[job], "--uri") == [url]
@@ -220,3 +222,254 @@ def test_interval_schedules_become_cron() -> None:
 def test_firebase_json_deploys_rules_and_indexes() -> None:
     firebase = json.loads((ROOT / "firebase.json").read_text())
     assert firebase["firestore"] == {"rules": "firestore.rules", "indexes": "firestore.indexes.json"}
+
+
+# ------------------------------------------------------------------------------ retries, idempotency, Firestore
+
+
+def test_scheduler_jobs_retry_with_back_off_and_deadlines(description: dict[str, Any]) -> None:
+    commands = _dry_run()
+    jobs = {command[5]: command for command in commands if command[:4] == ["gcloud", "scheduler", "jobs", "create"]}
+    schedules = {
+        spec["name"].replace("_", "-"): spec["schedule"] for spec in description["functions"] if "schedule" in spec
+    }
+    assert set(jobs) == set(schedules)
+    for job, command in jobs.items():
+        retry = schedules[job]["retry"]
+        (attempts,) = _flag(command, "--max-retry-attempts")
+        assert int(attempts) == retry["max_attempts"] >= 1
+        assert _flag(command, "--min-backoff") == [retry["min_backoff"]]
+        assert _flag(command, "--max-backoff") == [retry["max_backoff"]]
+        assert _flag(command, "--max-doublings") == [str(retry["max_doublings"])]
+        assert _flag(command, "--max-retry-duration") == [retry["max_retry_duration"]]
+        (deadline,) = _flag(command, "--attempt-deadline")
+        function = next(spec for spec in description["functions"] if spec["name"].replace("_", "-") == job)
+        # The scheduler waits a little longer than the function may run, and retries end before the next tick.
+        assert int(deadline.rstrip("s")) > function["timeout_seconds"]
+        interval = schedules[job].get("interval_seconds")
+        assert interval
+        assert int(retry["max_retry_duration"].rstrip("s")) < interval
+
+
+def test_the_backup_interval_is_configurable() -> None:
+    commands = _dry_run("--backup-interval-hours=4")
+    (job,) = [c for c in commands if c[:4] == ["gcloud", "scheduler", "jobs", "create"] and c[5] == "backup-export"]
+    assert _flag(job, "--schedule") == ["0 */4 * * *"]
+
+
+def test_firestore_pitr_rules_indexes_and_ttl_are_deployed_by_the_same_command() -> None:
+    commands = _dry_run()
+    indexes = json.loads((ROOT / "firestore.indexes.json").read_text())
+    assert [
+        "gcloud",
+        "firestore",
+        "databases",
+        "update",
+        "--database=(default)",
+        "--project=proj-1",
+        "--enable-pitr",
+    ] in commands
+    rest = [command for command in commands if command[0] == "rest"]
+    assert ["rest", "POST", "https://firebaserules.googleapis.com/v1/projects/proj-1/rulesets"] in rest
+    assert ["rest", "POST", "https://firebaserules.googleapis.com/v1/projects/proj-1/releases"] in rest
+    created = [c for c in commands if c[:5] == ["gcloud", "firestore", "indexes", "composite", "create"]]
+    assert len(created) == len(indexes["indexes"])
+    for index, command in zip(indexes["indexes"], created, strict=True):
+        assert _flag(command, "--collection-group") == [index["collectionGroup"]]
+        assert len(_flag(command, "--field-config")) == len(index["fields"])
+    ttls = {
+        (c[5], _flag(c, "--collection-group")[0])
+        for c in commands
+        if c[:5] == ["gcloud", "firestore", "fields", "ttls", "update"]
+    }
+    expected = {(o["fieldPath"], o["collectionGroup"]) for o in indexes["fieldOverrides"] if o.get("ttl")}
+    assert ttls == expected
+    assert len(expected) >= 6
+    for command in commands:
+        if command[:5] == ["gcloud", "firestore", "fields", "ttls", "update"]:
+            assert "--enable-ttl" in command
+    overrides = [c for c in commands if c[:5] == ["gcloud", "firestore", "indexes", "fields", "update"]]
+    assert len(overrides) == len(indexes["fieldOverrides"])
+    # Firestore is set up before the functions that need its indexes are deployed.
+    first_function = next(i for i, c in enumerate(commands) if c[:3] == ["gcloud", "functions", "deploy"])
+    assert max(commands.index(c) for c in created) < first_function
+
+
+def test_observability_is_created_from_its_declaration(tmp_path: Path) -> None:
+    commands = _dry_run(f"--work-dir={tmp_path}")
+    declared = json.loads((ROOT / "deploy" / "observability.json").read_text())
+    metrics = [c for c in commands if c[:4] == ["gcloud", "logging", "metrics", "create"]]
+    assert [c[4] for c in metrics] == [f"trip_planner_{m['name']}" for m in declared["metrics"]]
+    for command in metrics:
+        (file,) = _flag(command, "--config-from-file")
+        resource = json.loads(Path(file).read_text())
+        assert resource["name"] == command[4]
+        assert resource["filter"].startswith('resource.type="cloud_run_revision"')
+        kind = resource["metricDescriptor"]["valueType"]
+        assert kind in {"DISTRIBUTION", "INT64"}
+        if kind == "DISTRIBUTION":
+            assert resource["valueExtractor"].startswith("EXTRACT(")
+            assert resource["bucketOptions"]
+        assert {label["key"] for label in resource["metricDescriptor"]["labels"]} == set(resource["labelExtractors"])
+    policies = [c for c in commands if c[:5] == ["gcloud", "alpha", "monitoring", "policies", "create"]]
+    assert len(policies) == len(declared["alert_policies"]) == 4
+    names = set()
+    for command in policies:
+        (file,) = _flag(command, "--policy-from-file")
+        policy = json.loads(Path(file).read_text())
+        names.add(policy["displayName"])
+        threshold = policy["conditions"][0]["conditionThreshold"]
+        assert threshold["duration"].endswith("s")
+        for metric in ("http_5xx", "plans", "plan_duration"):
+            if metric in threshold["filter"]:
+                assert f"logging.googleapis.com/user/trip_planner_{metric}" in threshold["filter"]
+    five_xx = json.loads(Path(_flag(policies[0], "--policy-from-file")[0]).read_text())["conditions"][0]
+    threshold = five_xx["conditionThreshold"]
+    assert threshold["thresholdValue"] == 0.05
+    assert threshold["duration"] == "300s"
+    assert "trip_planner_http_responses" in threshold["denominatorFilter"]
+    assert any("p95" in name for name in names)
+    assert any("failure rate" in name for name in names)
+    (uptime,) = [c for c in commands if c[:4] == ["gcloud", "monitoring", "uptime", "create"]]
+    assert _flag(uptime, "--resource-labels") == ["host=europe-west1-proj-1.cloudfunctions.net,project_id=proj-1"]
+    assert _flag(uptime, "--path") == ["/health"]
+    (board,) = [c for c in commands if c[:4] == ["gcloud", "monitoring", "dashboards", "create"]]
+    tiles = json.loads(Path(_flag(board, "--config-from-file")[0]).read_text())["mosaicLayout"]["tiles"]
+    assert len(tiles) == len(declared["dashboard"]["tiles"])
+    # The uptime check needs health to answer without a token.
+    assert "--allow-unauthenticated" in _deploys(commands)["health"]
+
+
+FAKE_GCLOUD = r"""#!/usr/bin/env python3
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_GCLOUD_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\n")
+exists = os.environ["FAKE_GCLOUD_EXISTS"] == "1"
+if args[:2] == ["auth", "print-access-token"]:
+    print("test-token")
+elif "describe" in args:
+    sys.exit(0 if exists else 1)
+elif args[:4] == ["firestore", "indexes", "composite", "list"]:
+    print(os.environ["FAKE_GCLOUD_INDEXES"] if exists else "[]")
+elif "list" in args or "list-configs" in args:
+    if exists:
+        print("projects/proj-1/things/existing-1")
+"""
+
+
+def _fake_rules_api(exists: bool, rules: str) -> tuple[Any, list[tuple[str, str]]]:
+    import http.server
+    import threading
+
+    seen: list[tuple[str, str]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            seen.append(("GET", self.path))
+            if not exists:
+                self._answer(404, {"error": {"code": 404}})
+            elif self.path.endswith("/releases/cloud.firestore"):
+                self._answer(200, {"name": "r", "rulesetName": "projects/proj-1/rulesets/r1"})
+            else:
+                self._answer(200, {"source": {"files": [{"name": "firestore.rules", "content": rules}]}})
+
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            self.rfile.read(length)
+            seen.append(("POST", self.path))
+            self._answer(200, {"name": "projects/proj-1/rulesets/new"})
+
+        def do_PATCH(self) -> None:
+            self.do_POST()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
+def _index_listing() -> str:
+    indexes = json.loads((ROOT / "firestore.indexes.json").read_text())["indexes"]
+    listed = []
+    for number, index in enumerate(indexes):
+        fields = [*index["fields"], {"fieldPath": "__name__", "order": "ASCENDING"}]
+        name = f"projects/proj-1/databases/(default)/collectionGroups/{index['collectionGroup']}/indexes/i{number}"
+        listed.append({"name": name, "queryScope": index["queryScope"], "fields": fields, "state": "READY"})
+    return json.dumps(listed)
+
+
+def _real_run(tmp_path: Path, exists: bool) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gcloud = bin_dir / "gcloud"
+    gcloud.write_text(FAKE_GCLOUD.replace("#!/usr/bin/env python3", f"#!{sys.executable}"))
+    gcloud.chmod(0o755)
+    log = tmp_path / f"gcloud-{exists}.log"
+    server, seen = _fake_rules_api(exists, (ROOT / "firestore.rules").read_text())
+    try:
+        env = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "FAKE_GCLOUD_LOG": str(log),
+            "FAKE_GCLOUD_EXISTS": "1" if exists else "0",
+            "FAKE_GCLOUD_INDEXES": _index_listing(),
+            "FIREBASE_RULES_API": f"http://127.0.0.1:{server.server_address[1]}",
+        }
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "deploy"), "--project=proj-1", "--iam", f"--work-dir={tmp_path}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        server.shutdown()
+    return [json.loads(line) for line in log.read_text().splitlines()], seen
+
+
+def test_a_first_deploy_creates_and_a_second_one_updates(tmp_path: Path) -> None:
+    """Every named resource is probed: on a fresh project it is created, on a deployed one updated (no create,
+    which gcloud refuses for an existing job, metric or account), and the unchanged rules are not re-released."""
+    first, first_rest = _real_run(tmp_path, exists=False)
+    second, second_rest = _real_run(tmp_path, exists=True)
+
+    def verbs(calls: list[list[str]], verb: str) -> list[list[str]]:
+        return [call for call in calls if verb in call]
+
+    assert len(verbs(first, "create")) > 20
+    for call in verbs(first, "update"):
+        assert call[:2] == ["firestore", "databases"] or call[:3] in (
+            ["firestore", "indexes", "fields"],
+            ["firestore", "fields", "ttls"],
+        )
+    assert not verbs(second, "create"), verbs(second, "create")
+    updated = {tuple(call[:3]) for call in verbs(second, "update")}
+    assert ("scheduler", "jobs", "update") in updated
+    assert ("logging", "metrics", "update") in updated
+    assert ("alpha", "monitoring", "policies") in updated
+    assert ("monitoring", "dashboards", "update") in updated
+    assert ("monitoring", "uptime", "update") in updated
+    assert ("POST", "/v1/projects/proj-1/rulesets") in first_rest
+    assert ("POST", "/v1/projects/proj-1/releases") in first_rest
+    assert [method for method, _ in second_rest] == ["GET", "GET"]  # rules unchanged: nothing released
+    # Both runs deploy every function (gcloud functions deploy is itself create-or-update).
+    assert len([c for c in second if c[:2] == ["functions", "deploy"]]) == len(_functions_in_main())
+
+
+def test_cloudbuild_tests_on_the_deployed_python() -> None:
+    build = yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
+    steps = {step["id"]: step for step in build["steps"]}
+    description = json.loads((ROOT / "deploy" / "functions.json").read_text())
+    assert description["runtime"] == RUNTIME
+    version = RUNTIME.removeprefix("python")
+    assert steps["test"]["name"] == f"python:{version[0]}.{version[1:]}-slim"
