@@ -29,25 +29,12 @@ from unittest import mock
 import requests
 
 from bench.load_bench import percentile
+from bench.plan_bench import CITIES
 from scripts.envfile import STACK_ENV_FILE, read_env_file
 from tests.integration.support import sign_up
 from tests.stack_script import STACK_SCRIPT, load_stack_script
 
 OUTPUT_PATH = Path(__file__).resolve().parent / "out" / "soak.json"
-CITIES = (
-    "Bangkok",
-    "Barcelona",
-    "Istanbul",
-    "Kyoto",
-    "London",
-    "Mexico City",
-    "New York",
-    "Paris",
-    "Rome",
-    "San Francisco",
-    "Sydney",
-    "Tokyo",
-)
 TRIP_DAYS = (1, 3, 7, 10, 2, 5, 4, 8, 6, 9)  # mean 5.5 days, every length from 1 to 10
 MEMORY_EVERY = 20
 LATENCY_WINDOW = 20
