@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.itinerary import (
+from common.domain.itinerary import (
     DayAnchor,
     Itinerary,
     LatLng,
@@ -42,7 +42,7 @@ from common.itinerary import (
     plan_trip,
     validate,
 )
-from common.itinerary.planning import DayContext, PlanningContext, Visit
+from common.domain.itinerary.planning import DayContext, PlanningContext, Visit
 from scripts.maps_standin.travel_model import estimate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -2,9 +2,9 @@
 
 Run from the repo root: ``.venv/bin/python -m bench.enrich_bench [--latency-ms 100]``. Starts a private Maps
 stand-in answering every call after ``--latency-ms``, builds a 5-day Paris trip of 40 stops (half given by place id,
-half by name only, as user edits leave them), and enriches every day through ``common.enrich.compute.enrich_days``
-with the Maps cache off, twice: one lookup at a time (fan-out 1) and fanned out (the default width). Prints a table
-and writes ``bench/out/enrich.json``.
+half by name only, as user edits leave them), and enriches every day through
+``common.services.enrich.compute.enrich_days`` with the Maps cache off, twice: one lookup at a time (fan-out 1) and
+fanned out (the default width). Prints a table and writes ``bench/out/enrich.json``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common.config import load_settings
-from common.enrich.compute import ENRICH_FAN_OUT, enrich_days
-from common.maps import MapsUsage, build_maps_service
+from common.domain.maps import MapsUsage, build_maps_service
+from common.foundation.config import load_settings
+from common.services.enrich.compute import ENRICH_FAN_OUT, enrich_days
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_PATH = Path(__file__).resolve().parent / "out" / "enrich.json"

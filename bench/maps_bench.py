@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from common.config import load_settings
-from common.maps import (
+from common.domain.maps import (
     MapsConfig,
     MapsService,
     MapsUsage,
@@ -27,6 +26,7 @@ from common.maps import (
     build_places_client,
     build_routes_client,
 )
+from common.foundation.config import load_settings
 from scripts.envfile import STACK_ENV_FILE, read_env_file
 from scripts.maps_standin.loader import load_catalogue
 from scripts.maps_standin.server import Faults, StandinServer, StandinState, start_in_thread

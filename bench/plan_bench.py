@@ -101,7 +101,7 @@ def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
 
 
 def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) -> dict[str, Any]:
-    from common.planning.service import plan_new_trip
+    from common.services.planning.service import plan_new_trip
 
     start = dt.date.today() + dt.timedelta(days=45)
     rows = []
@@ -198,10 +198,10 @@ def main() -> int:
 def _passes(endpoint: str, days: int) -> list[dict[str, Any]]:
     from google.cloud import firestore
 
-    from common.ai import build_planner
-    from common.config import load_settings
-    from common.maps import MapsConfig, MapsService, build_places_client, build_routes_client
-    from common.planning.service import PlanningDeps
+    from common.domain.ai import build_planner
+    from common.domain.maps import MapsConfig, MapsService, build_places_client, build_routes_client
+    from common.foundation.config import load_settings
+    from common.services.planning.service import PlanningDeps
 
     project = f"bench-plan-{uuid.uuid4().hex[:6]}"
     settings = load_settings(

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import functions_framework
 from werkzeug.exceptions import HTTPException
 
-from common.config import get_settings
-from common.http import JsonResult, read_json_body, serve
-from common.log import configure_logging
+from common.api.http import JsonResult, read_json_body, serve
+from common.foundation.config import get_settings
+from common.foundation.log import configure_logging
 
 if TYPE_CHECKING:
     import flask
@@ -27,7 +27,7 @@ def framework_error(error: HTTPException) -> flask.Response:
     """Errors functions-framework answers itself (its router does not match a path with a newline) as the envelope."""
     import flask
 
-    from common.http import framework_error_response
+    from common.api.http import framework_error_response
 
     return framework_error_response(flask.request, error.code)
 
@@ -40,8 +40,8 @@ def health(request: flask.Request) -> flask.Response:
     """GET: the deployment's configuration summary and a Firestore probe (503 when Firestore does not answer)."""
 
     def handle(_: flask.Request) -> JsonResult:
-        from common.clients import firestore_client
-        from common.health import health_report
+        from common.foundation.clients import firestore_client
+        from common.services.health import health_report
 
         report = health_report(_settings, firestore_client.get())
         return JsonResult(report, status=200 if report["status"] == "ok" else 503)
@@ -54,8 +54,8 @@ def plan_trip(request: flask.Request) -> flask.Response:
     """POST a trip request (Firebase ID token required): 201 with the planned trip, stored in ``trips/{id}``."""
 
     def handle(http_request: flask.Request) -> JsonResult:
-        from common.auth import verify_caller
-        from common.planning.service import default_deps, plan_new_trip
+        from common.foundation.auth import verify_caller
+        from common.services.planning.service import default_deps, plan_new_trip
 
         caller = verify_caller(http_request.headers.get("Authorization"))
         body = read_json_body(http_request, _settings.max_request_bytes)
@@ -72,8 +72,8 @@ def cleanup_sessions(request: flask.Request) -> flask.Response:
     def handle(http_request: flask.Request) -> JsonResult:
         import datetime as dt
 
-        from common.clients import firestore_client
-        from common.ops.jobs import cleanup_job
+        from common.foundation.clients import firestore_client
+        from common.services.ops.jobs import cleanup_job
 
         result = cleanup_job(
             http_request.headers.get("Authorization"),
@@ -94,9 +94,9 @@ def backup_export(request: flask.Request) -> flask.Response:
     def handle(http_request: flask.Request) -> JsonResult:
         import datetime as dt
 
-        from common.clients import firestore_client, storage_client
-        from common.ops.backup import build_admin_client
-        from common.ops.jobs import backup_job
+        from common.foundation.clients import firestore_client, storage_client
+        from common.services.ops.backup import build_admin_client
+        from common.services.ops.jobs import backup_job
 
         result = backup_job(
             http_request.headers.get("Authorization"),
@@ -119,10 +119,10 @@ def user_data(request: flask.Request) -> flask.Response:
     def handle(http_request: flask.Request) -> JsonResult:
         import datetime as dt
 
-        from common.auth import verify_caller
-        from common.clients import firestore_client, storage_client
-        from common.errors import InvalidRequest
-        from common.ops.user_data import delete_user_data, export_user_data, firebase_user_deleter
+        from common.foundation.auth import verify_caller
+        from common.foundation.clients import firestore_client, storage_client
+        from common.foundation.errors import InvalidRequest
+        from common.services.ops.user_data import delete_user_data, export_user_data, firebase_user_deleter
 
         caller = verify_caller(http_request.headers.get("Authorization"))
         now = dt.datetime.now(dt.UTC)
@@ -142,11 +142,11 @@ def user_data(request: flask.Request) -> flask.Response:
 
 @functions_framework.http
 def trips(request: flask.Request) -> flask.Response:
-    """The trips API (Firebase ID token): list, read, .ics, edit, re-plan, share, delete (common.trips.routing)."""
+    """The trips API (Firebase ID token): list, read, .ics, edit, re-plan, share, delete (common.api.routing)."""
 
     def handle(http_request: flask.Request) -> JsonResult:
-        from common.trips.api import default_deps
-        from common.trips.api import handle as handle_trips
+        from common.api.trips import default_deps
+        from common.api.trips import handle as handle_trips
 
         return handle_trips(http_request, default_deps.get())
 
@@ -158,8 +158,8 @@ def trips(request: flask.Request) -> flask.Response:
 @functions_framework.cloud_event
 def enrich_places(event: CloudEvent) -> None:
     """Firestore trigger on trips/{tripId} (document.v1.written): enrich edited days; raises only to be retried."""
-    from common.enrich.handler import default_deps, handle_cloud_event
-    from common.log import log_context
+    from common.foundation.log import log_context
+    from common.services.enrich.handler import default_deps, handle_cloud_event
 
     with log_context(function="enrich_places", request_id=event["id"]):
         handle_cloud_event(event, default_deps.get())

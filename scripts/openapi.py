@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from common.openapi import build_document
+from common.api.openapi import build_document
 
 TARGET = Path(__file__).resolve().parent.parent / "openapi.json"
 

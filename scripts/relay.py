@@ -25,7 +25,7 @@ from typing import Any
 
 from google.cloud import firestore
 
-from common.firestore_events import EVENT_TYPE_WRITTEN, build_document, build_event_data
+from common.foundation.firestore_events import EVENT_TYPE_WRITTEN, build_document, build_event_data
 
 logger = logging.getLogger("relay")
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from common.clients import firestore_client, storage_client
-from common.config import Settings, get_settings
+from common.foundation.clients import firestore_client, storage_client
+from common.foundation.config import Settings, get_settings
 
 # Variables the client libraries read themselves, besides the Settings fields.
 _LIBRARY_VARIABLES = {"GCLOUD_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_API_KEY", "GEMINI_API_KEY"}

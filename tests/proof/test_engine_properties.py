@@ -14,7 +14,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.itinerary import (
+from common.domain.itinerary import (
     DayAnchor,
     LatLng,
     MealKind,

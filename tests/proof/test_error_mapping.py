@@ -11,11 +11,12 @@ import functions_framework
 import pytest
 from google.api_core import exceptions as core_exceptions
 
-from common.config import load_settings
-from common.errors import InvalidRequest, UpstreamUnavailable
-from common.http import backing_service_unavailable, read_json_body
-from common.trips import listing, routing
-from common.trips.models import parse_trip_request
+from common.api import routing
+from common.api.http import read_json_body
+from common.foundation.config import load_settings
+from common.foundation.errors import InvalidRequest, UpstreamUnavailable, backing_service_unavailable
+from common.services.trips import listing
+from common.services.trips.models import parse_trip_request
 from tests.proof.support import MAIN
 
 

@@ -24,8 +24,8 @@ import pytest
 import requests
 from google.cloud import firestore
 
-from common.config import load_settings
-from common.ops.cleanup import run_cleanup
+from common.foundation.config import load_settings
+from common.services.ops.cleanup import run_cleanup
 from tests.integration.ai.gemini_standin import GeminiStandIn, Reply, error_reply, json_reply
 from tests.integration.support import (
     TestUser,

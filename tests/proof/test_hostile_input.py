@@ -19,7 +19,7 @@ import pytest
 import requests
 from google.cloud import firestore
 
-from common.log import MAX_FIELD_CHARS
+from common.foundation.log import MAX_FIELD_CHARS
 from tests.integration.support import TestUser, function_server, module_env, sign_up
 from tests.proof.support import MAIN, assert_envelope, log_file_of, sessions_of, trip_body, trips_of
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from common.ai.errors import ModelBlocked, ModelOutputError, ModelRequestRejected, ModelUnavailable
-from common.ai.factory import FallbackPlanner, build_planner
-from common.ai.gemini import GeminiPlanner
-from common.ai.sanitize import NEUTRAL_DESCRIPTION
-from common.config import Settings, load_settings
+from common.domain.ai.errors import ModelBlocked, ModelOutputError, ModelRequestRejected, ModelUnavailable
+from common.domain.ai.factory import FallbackPlanner, build_planner
+from common.domain.ai.gemini import GeminiPlanner
+from common.domain.ai.sanitize import NEUTRAL_DESCRIPTION
+from common.foundation.config import Settings, load_settings
 from tests.integration.ai.gemini_standin import (
     GeminiStandIn,
     Reply,

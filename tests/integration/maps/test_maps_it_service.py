@@ -16,8 +16,7 @@ from google.api_core import exceptions as core_exceptions
 from google.api_core.client_options import ClientOptions
 from google.maps import places_v1
 
-from common.config import load_settings
-from common.maps import (
+from common.domain.maps import (
     MapsConfig,
     MapsPlaceNotFound,
     MapsQuotaExceeded,
@@ -30,7 +29,8 @@ from common.maps import (
     build_places_client,
     build_routes_client,
 )
-from common.maps.cache import PLACES_COLLECTION
+from common.foundation.collection_names import PLACES_CACHE
+from common.foundation.config import load_settings
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -212,7 +212,7 @@ def test_l2_is_shared_between_instances(standin: dict[str, str], firestore_clien
     assert usage.total_upstream_calls == 0
     assert usage.cache_hits["l2"] == 2 + 3 + 30  # destination + search, 3 places, 30 non-diagonal pairs
 
-    stored = firestore_client.collection(PLACES_COLLECTION).document(museums[0].id).get().to_dict()
+    stored = firestore_client.collection(PLACES_CACHE).document(museums[0].id).get().to_dict()
     assert stored is not None
     assert 0 < (stored["expire_at"] - stored["cached_at"]).total_seconds() <= 30 * 24 * 3600
 

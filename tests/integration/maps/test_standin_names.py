@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from google.maps import places_v1
 
-from common.config import load_settings
-from common.maps import MapsConfig, MapsService, MapsUsage, build_places_client, build_routes_client
-from common.planning.names import names_match
-from common.planning.toolbox import MapsToolBox
+from common.domain.maps import MapsConfig, MapsService, MapsUsage, build_places_client, build_routes_client
+from common.domain.maps.names import names_match
+from common.foundation.config import load_settings
+from common.services.planning.toolbox import MapsToolBox
 from scripts.maps_standin.loader import (
     DEFAULT_CATALOGUE_DIR,
     ENGLISH,

@@ -12,8 +12,8 @@ import pytest
 import requests
 from google.cloud import firestore
 
-from common.config import load_settings
-from common.ops.cleanup import run_cleanup
+from common.foundation.config import load_settings
+from common.services.ops.cleanup import run_cleanup
 from tests.integration.support import ROOT, function_server, module_env
 
 MAIN = ROOT / "functions" / "main.py"

@@ -12,10 +12,10 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import firestore
 
-from common.config import Settings, load_settings
-from common.errors import UpstreamError, UpstreamUnavailable
-from common.ops.backup import start_managed_export
-from common.ops.jobs import backup_job
+from common.foundation.config import Settings, load_settings
+from common.foundation.errors import UpstreamError, UpstreamUnavailable
+from common.services.ops.backup import start_managed_export
+from common.services.ops.jobs import backup_job
 
 NOW = dt.datetime(2026, 4, 5, 3, 0, 27, tzinfo=dt.UTC)
 

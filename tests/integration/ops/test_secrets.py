@@ -1,5 +1,5 @@
-"""common.secrets over the real SecretManagerServiceClient, against a small Secret Manager stand-in: a grpcio server
-answering AccessSecretVersion from a table (found, missing, disabled, unavailable), reached through an insecure
+"""common.foundation.secrets over the real SecretManagerServiceClient, against a small Secret Manager stand-in: a grpcio
+server answering AccessSecretVersion from a table (found, missing, disabled, unavailable), reached through an insecure
 channel. Also: the Maps client options take their key from Secret Manager."""
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports im
     SecretManagerServiceGrpcTransport,
 )
 
-import common.secrets
-from common.clients import Lazy
-from common.config import load_settings
-from common.errors import ConfigError
-from common.maps.factory import _client_options
-from common.secrets import SecretResolver, SecretUnavailable, gemini_api_key, maps_api_key
+import common.foundation.secrets
+from common.domain.maps.factory import _client_options
+from common.foundation.clients import Lazy
+from common.foundation.config import load_settings
+from common.foundation.errors import ConfigError
+from common.foundation.secrets import SecretResolver, SecretUnavailable, gemini_api_key, maps_api_key
 from tests.integration.support import free_port
 
 MAPS = "projects/p/secrets/maps-api-key/versions/latest"
@@ -145,7 +145,7 @@ def test_an_unavailable_service_is_retryable(resolver: SecretResolver) -> None:
 def test_the_maps_clients_get_their_key_through_secret_manager(
     resolver: SecretResolver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(common.secrets, "resolver", Lazy(lambda: resolver))
+    monkeypatch.setattr(common.foundation.secrets, "resolver", Lazy(lambda: resolver))
     settings = _settings(google_maps_api_key_secret=MAPS, maps_api_endpoint="http://127.0.0.1:1")
     assert _client_options(settings).api_key == "maps-key-from-sm"
     local = _settings(google_maps_api_key="local-key", google_maps_api_key_secret=MAPS, maps_api_endpoint="http://x")

@@ -7,7 +7,7 @@ from typing import Any
 import functions_framework
 from google.cloud import firestore
 
-from common.firestore_events import decode_event_data
+from common.foundation.firestore_events import decode_event_data
 
 _client = firestore.Client()
 

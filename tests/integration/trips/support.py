@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from google.cloud import firestore
 
-from common.firestore_events import EVENT_TYPE_WRITTEN, build_document, build_event_data
+from common.foundation.firestore_events import EVENT_TYPE_WRITTEN, build_document, build_event_data
 from tests.integration.support import ROOT, TestUser
 
 MAIN = ROOT / "functions" / "main.py"

@@ -1,6 +1,7 @@
 """Transactional code under real concurrency, on the Firestore stand-in that now isolates transactions (optimistic:
 a commit whose reads changed is aborted and the client retries): quota admission and the in-flight session cap
-(``common.trips.admission``) from many threads at once, and concurrent edits of one trip version through HTTP."""
+(``common.services.trips.admission``) from many threads at once, and concurrent edits of one trip version through
+HTTP."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from common.config import Settings
-from common.errors import QuotaExceeded
-from common.trips import admission
+from common.foundation import collection_names
+from common.foundation.config import Settings
+from common.foundation.errors import QuotaExceeded
+from common.services.trips import admission
 from tests.integration.support import function_server, module_env, sign_up
 from tests.integration.trips.support import MAIN, plan, stored
 
@@ -44,7 +46,7 @@ def admit_all_at_once(client: firestore.Client, settings: Settings, user_id: str
 
 
 def sessions_of(client: firestore.Client, user_id: str) -> list[dict[str, Any]]:
-    query = client.collection(admission.SESSIONS).where(filter=FieldFilter("user_id", "==", user_id))
+    query = client.collection(collection_names.SESSIONS).where(filter=FieldFilter("user_id", "==", user_id))
     return [snapshot.to_dict() or {} for snapshot in query.stream()]
 
 
@@ -64,7 +66,7 @@ def test_concurrent_admissions_admit_exactly_the_per_minute_quota(
     settings = settings_with(PLAN_RATE_PER_MINUTE="3", PLAN_RATE_PER_DAY="100", MAX_SESSIONS_PER_USER="100")
     outcomes = admit_all_at_once(firestore_client, settings, "quota-user")
     assert sorted(outcomes) == ["admitted"] * 3 + ["per_minute"] * (THREADS - 3)
-    quota = firestore_client.collection(admission.QUOTAS).document("quota-user").get().to_dict() or {}
+    quota = firestore_client.collection(collection_names.QUOTAS).document("quota-user").get().to_dict() or {}
     assert (quota["minute_count"], quota["day_count"]) == (3, 3)
     assert len(sessions_of(firestore_client, "quota-user")) == 3
 

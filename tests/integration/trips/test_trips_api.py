@@ -16,7 +16,7 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from common.trips import store
+from common.services.trips import store
 from tests.integration.support import (
     ROOT,
     TestUser,
@@ -178,7 +178,7 @@ def test_sharing_is_kept_in_step_and_unsharing_hides_the_trip(
 def test_listing_pages_newest_first_with_ties_and_a_status_filter(
     servers: dict[str, str], firestore_client: firestore.Client, stack: dict[str, str]
 ) -> None:
-    from common.trips.models import TripRequest
+    from common.services.trips.models import TripRequest
 
     user = sign_up(stack)
     same_time = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)

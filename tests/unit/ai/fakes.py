@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.ai.models import TripBrief
-from common.errors import NotFound, RetryableError
+from common.domain.ai.models import TripBrief
+from common.foundation.errors import NotFound, RetryableError
 
 
 @dataclass(frozen=True)

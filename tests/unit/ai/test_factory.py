@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from common.ai.errors import ModelBlocked, ModelUnavailable
-from common.ai.factory import FallbackPlanner, build_planner, resolve_provider
-from common.ai.gemini import GeminiPlanner
-from common.ai.models import ModelUsage, Proposal, ToolBox, TripBrief
-from common.ai.offline import OfflinePlanner
-from common.config import load_settings
-from common.errors import ConfigError
+from common.domain.ai.errors import ModelBlocked, ModelUnavailable
+from common.domain.ai.factory import FallbackPlanner, build_planner, resolve_provider
+from common.domain.ai.gemini import GeminiPlanner
+from common.domain.ai.models import ModelUsage, Proposal, ToolBox, TripBrief
+from common.domain.ai.offline import OfflinePlanner
+from common.foundation.config import load_settings
+from common.foundation.errors import ConfigError
 from tests.unit.ai.fakes import FakeToolBox, make_brief
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from common.ai.models import candidate_targets
-from common.ai.offline import DEFAULT_INTERESTS, OfflinePlanner, score
-from common.errors import UpstreamUnavailable
+from common.domain.ai.models import candidate_targets
+from common.domain.ai.offline import DEFAULT_INTERESTS, OfflinePlanner, score
+from common.foundation.errors import UpstreamUnavailable
 from tests.unit.ai.fakes import CatalogueEntry, FakeToolBox, make_brief
 
 

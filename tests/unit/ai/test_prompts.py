@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from common.ai.prompts import (
+from common.domain.ai.prompts import (
     TRIP_BLOCK,
     USER_LIST_MAX_ITEMS,
     USER_TEXT_MAX_CHARS,

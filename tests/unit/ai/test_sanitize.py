@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from common.ai.models import Proposal, ProposedPlace
-from common.ai.sanitize import (
+from common.domain.ai.models import Proposal, ProposedPlace
+from common.domain.ai.sanitize import (
     NEUTRAL_DESCRIPTION,
     clean_description,
     clean_text,

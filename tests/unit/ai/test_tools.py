@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.ai.models import ModelUsage
-from common.ai.tools import (
+from common.domain.ai.models import ModelUsage
+from common.domain.ai.tools import (
     DATA_NOTE,
     ERROR_BUDGET,
     ERROR_FAILED,

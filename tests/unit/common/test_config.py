@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from common.config import Settings, get_settings, load_settings
-from common.errors import ConfigError
+from common.foundation.config import Settings, get_settings, load_settings
+from common.foundation.errors import ConfigError
 
 
 def test_defaults_follow_the_seed_guide() -> None:

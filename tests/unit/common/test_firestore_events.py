@@ -5,7 +5,7 @@ import json
 
 from google.events.cloud.firestore import DocumentEventData
 
-from common.firestore_events import build_document, build_event_data, decode_event_data
+from common.foundation.firestore_events import build_document, build_event_data, decode_event_data
 
 NAME = "projects/p/databases/(default)/documents/trips/t1"
 WHEN = dt.datetime(2027, 4, 2, 9, 30, tzinfo=dt.UTC)

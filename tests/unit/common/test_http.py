@@ -6,9 +6,9 @@ from typing import Any
 import flask
 import pytest
 
-from common.config import Settings, load_settings
-from common.errors import Conflict, QuotaExceeded
-from common.http import JsonResult, read_json_body, serve
+from common.api.http import JsonResult, read_json_body, serve
+from common.foundation.config import Settings, load_settings
+from common.foundation.errors import Conflict, QuotaExceeded
 
 app = flask.Flask(__name__)
 

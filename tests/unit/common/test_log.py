@@ -4,7 +4,7 @@ import io
 import json
 import logging
 
-from common.log import configure_logging, get_logger, log_context, parse_trace_headers
+from common.foundation.log import configure_logging, get_logger, log_context, parse_trace_headers
 
 
 def _capture() -> io.StringIO:

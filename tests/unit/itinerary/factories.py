@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
-from common.itinerary import (
+from common.domain.itinerary import (
     DayAnchor,
     LatLng,
     MealKind,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from common.itinerary import (
+from common.domain.itinerary import (
     DayAnchor,
     DropReason,
     Itinerary,
@@ -24,7 +24,7 @@ from common.itinerary import (
     replan_day,
     validate,
 )
-from common.itinerary.hours import open_intervals_on
+from common.domain.itinerary.hours import open_intervals_on
 from tests.unit.itinerary.factories import METRES_PER_DEGREE, MONDAY, daily_periods, place, problem, walking_matrix
 
 NO_MEALS = Preferences(lunch_window=None, dinner_window=None)

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.itinerary import MealKind, OpeningPeriod, Pace, Place, Preferences, TripProblem, plan_trip, validate
+from common.domain.itinerary import MealKind, OpeningPeriod, Pace, Place, Preferences, TripProblem, plan_trip, validate
 from tests.unit.itinerary.factories import MONDAY, daily_periods, place, problem
 
 HOURS_CHOICES: list[list[OpeningPeriod] | None] = [

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from common.itinerary import (
+from common.domain.itinerary import (
     DayPlan,
     Itinerary,
     Leg,

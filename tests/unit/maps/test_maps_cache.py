@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from common.maps.cache import SingleFlight, TtlLruCache
+from common.domain.maps.cache import SingleFlight, TtlLruCache
 from tests.unit.maps.fakes import FakeClock
 
 

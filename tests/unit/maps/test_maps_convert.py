@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from google.maps import places_v1
 
-from common.maps import convert
-from common.maps.models import OpeningHours, OpeningPeriod, Place, WeekTime
+from common.domain.maps import convert
+from common.domain.maps.models import OpeningHours, OpeningPeriod, Place, WeekTime
 from tests.unit.maps.fakes import make_place
 
 

@@ -2,8 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from common.maps.matrix import MAX_ELEMENTS, MAX_TRANSIT_ELEMENTS, Tile, element_limit, plan_tiles, tile_rectangle
-from common.maps.models import TravelMode
+from common.domain.maps.matrix import (
+    MAX_ELEMENTS,
+    MAX_TRANSIT_ELEMENTS,
+    Tile,
+    element_limit,
+    plan_tiles,
+    tile_rectangle,
+)
+from common.domain.maps.models import TravelMode
 
 
 def _ids(prefix: str, count: int) -> list[str]:

@@ -6,8 +6,7 @@ import pytest
 import requests
 from google.api_core import exceptions as core_exceptions
 
-from common.errors import NotFound, PermanentError, QuotaExceeded, RetryableError, UpstreamUnavailable
-from common.maps.errors import (
+from common.domain.maps.errors import (
     MapsPlaceNotFound,
     MapsQuotaExceeded,
     MapsRequestRejected,
@@ -15,7 +14,8 @@ from common.maps.errors import (
     is_retryable,
     to_app_error,
 )
-from common.maps.resilience import CallGuard, RetryPolicy, TokenBucket
+from common.domain.maps.resilience import CallGuard, RetryPolicy, TokenBucket
+from common.foundation.errors import NotFound, PermanentError, QuotaExceeded, RetryableError, UpstreamUnavailable
 from tests.unit.maps.fakes import FakeClock, api_error
 
 

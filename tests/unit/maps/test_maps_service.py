@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from google.api_core import exceptions as core_exceptions
 
-from common.maps import MapsApiDisabled, MapsConfig, MapsService, MapsUsage, PlaceSearch, TravelMode, Waypoint
-from common.maps.errors import MapsPlaceNotFound, MapsUnavailable
-from common.maps.models import LatLng
+from common.domain.maps import MapsApiDisabled, MapsConfig, MapsService, MapsUsage, PlaceSearch, TravelMode, Waypoint
+from common.domain.maps.errors import MapsPlaceNotFound, MapsUnavailable
+from common.domain.maps.models import LatLng
 from tests.unit.maps.fakes import FakeClock, FakePlaces, FakeRoutes, api_error, make_place
 
 PLACES = [

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from common.config import load_settings
-from common.errors import ConfigError
-from common.ops.backup import BackupTarget, export_request
+from common.foundation.config import load_settings
+from common.foundation.errors import ConfigError
+from common.services.ops.backup import BackupTarget, export_request
 
 TICK = dt.datetime(2026, 5, 6, 3, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 5, 6, 3, 0, 41, 5000, tzinfo=dt.UTC)

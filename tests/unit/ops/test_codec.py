@@ -13,7 +13,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 from google.cloud.firestore_v1.vector import Vector
 
-from common.ops.codec import decode_value, encode_document, encode_value
+from common.services.ops.codec import decode_value, encode_document, encode_value
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from common.errors import InvalidRequest
-from common.ops.runs import schedule_key, schedule_time_from
+from common.foundation.errors import InvalidRequest
+from common.services.ops.runs import schedule_key, schedule_time_from
 
 NOW = dt.datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
 

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
-from common.config import Settings, load_settings
-from common.errors import ConfigError, PermissionDenied, Unauthenticated
-from common.ops.scheduler_auth import verify_scheduler
+from common.foundation.config import Settings, load_settings
+from common.foundation.errors import ConfigError, PermissionDenied, Unauthenticated
+from common.services.ops.scheduler_auth import verify_scheduler
 
 AUDIENCE = "https://us-central1-p.cloudfunctions.net/cleanup_sessions"
 SCHEDULER = "scheduler-invoker@p.iam.gserviceaccount.com"

@@ -11,8 +11,8 @@ from google.api_core import exceptions
 from google.cloud import secretmanager
 from pydantic import SecretStr
 
-from common.errors import ConfigError
-from common.secrets import SecretResolver, SecretSpec, SecretUnavailable, version_name
+from common.foundation.errors import ConfigError
+from common.foundation.secrets import SecretResolver, SecretSpec, SecretUnavailable, version_name
 
 NAME = "projects/p/secrets/maps/versions/latest"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from common.planning.assemble import _derived_theme, _matching_theme
+from common.services.planning.assemble import _derived_theme, _matching_theme
 
 
 def test_a_proposed_theme_is_used_only_for_the_day_it_fits() -> None:

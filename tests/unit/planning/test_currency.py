@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from common import currency
-from common.errors import InvalidRequest
+from common.foundation import currency
+from common.foundation.errors import InvalidRequest
 
 
 def test_same_currency_is_unchanged() -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from common.errors import InvalidRequest, NotFound, PermissionDenied
-from common.trips import access, routing
+from common.api import routing
+from common.foundation.errors import InvalidRequest, NotFound, PermissionDenied
+from common.services.trips import access
 
 TRIP: dict[str, Any] = {
     "user_id": "owner",

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from google.api_core import exceptions as core_exceptions
 
-from common.config import load_settings
-from common.enrich import inputs
-from common.enrich.compute import EnrichmentFailed, enrich_days
-from common.enrich.handler import is_stale, is_too_old, parse_event_time, trip_id_of
-from common.errors import RetryableError
-from common.maps import MapsConfig, MapsService, MapsUsage
+from common.domain.maps import MapsConfig, MapsService, MapsUsage
+from common.foundation.config import load_settings
+from common.foundation.errors import RetryableError
+from common.foundation.times import as_utc
+from common.services.enrich.compute import EnrichmentFailed, enrich_days
+from common.services.enrich.handler import is_stale, is_too_old, trip_id_of
+from common.services.trips import day_inputs
 from tests.unit.maps.fakes import FakeClock, FakePlaces, FakeRoutes, api_error, make_place
 
 SETTINGS = load_settings()
@@ -44,27 +45,27 @@ def _trip(stops: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 
 def test_hash_covers_dates_places_times_and_transport_only() -> None:
     trip = _trip([_stop("louvre", "Louvre", "10:00", "12:00")])
-    base = inputs.trip_input_hash(trip)
-    assert inputs.trip_input_hash(trip | {"title": "x", "notes": "y"}) == base
+    base = day_inputs.trip_input_hash(trip)
+    assert day_inputs.trip_input_hash(trip | {"title": "x", "notes": "y"}) == base
     renamed = _trip([_stop("louvre", "Le Louvre", "10:00", "12:00") | {"description": "new"}])
-    assert inputs.trip_input_hash(renamed) == base, "a resolved stop is known by its id"
-    assert inputs.trip_input_hash(_trip([_stop("louvre", "Louvre", "10:00", "12:30")])) != base
-    assert inputs.trip_input_hash(trip | {"transport": "drive"}) != base
+    assert day_inputs.trip_input_hash(renamed) == base, "a resolved stop is known by its id"
+    assert day_inputs.trip_input_hash(_trip([_stop("louvre", "Louvre", "10:00", "12:30")])) != base
+    assert day_inputs.trip_input_hash(trip | {"transport": "drive"}) != base
     by_name = _trip([_stop(None, "Louvre  Museum", "10:00", "12:00")])
-    assert inputs.trip_input_hash(by_name) == inputs.trip_input_hash(
+    assert day_inputs.trip_input_hash(by_name) == day_inputs.trip_input_hash(
         _trip([_stop(None, "louvre museum", "10:00", "12:00")])
     )
 
 
 def test_changed_dates_use_stored_day_hashes_or_unresolved_stops() -> None:
     resolved = _trip([_stop("louvre", "Louvre", "10:00", "12:00")])
-    assert inputs.changed_dates(resolved) == [], "straight from the planner"
-    assert inputs.changed_dates(_trip([_stop(None, "Louvre", "10:00", "12:00")])) == [DATE]
-    enriched = resolved | {"enrichment": {"day_hashes": inputs.day_hashes(resolved["days"]), "transport": "walk"}}
-    assert inputs.changed_dates(enriched) == []
-    assert inputs.changed_dates(enriched | {"transport": "drive"}) == [DATE]
+    assert day_inputs.changed_dates(resolved) == [], "straight from the planner"
+    assert day_inputs.changed_dates(_trip([_stop(None, "Louvre", "10:00", "12:00")])) == [DATE]
+    enriched = resolved | {"enrichment": {"day_hashes": day_inputs.day_hashes(resolved["days"]), "transport": "walk"}}
+    assert day_inputs.changed_dates(enriched) == []
+    assert day_inputs.changed_dates(enriched | {"transport": "drive"}) == [DATE]
     moved = enriched | {"days": [{"date": DATE, "stops": [_stop("louvre", "Louvre", "10:30", "12:00")]}]}
-    assert inputs.changed_dates(moved) == [DATE]
+    assert day_inputs.changed_dates(moved) == [DATE]
 
 
 def test_event_staleness_age_and_document_names() -> None:
@@ -79,8 +80,8 @@ def test_event_staleness_age_and_document_names() -> None:
     assert is_too_old(t1, t1 + dt.timedelta(seconds=3601), 3600)
     assert not is_too_old(t1, t1 + dt.timedelta(seconds=3600), 3600)
     assert not is_too_old(None, t1, 3600)
-    assert parse_event_time("2026-05-01T10:00:00Z") == t1
-    assert parse_event_time("yesterday") is None
+    assert as_utc("2026-05-01T10:00:00Z") == t1
+    assert as_utc("yesterday") is None
     assert trip_id_of("projects/p/databases/(default)/documents/trips/abc") == "abc"
     assert trip_id_of("projects/p/databases/(default)/documents/trips/abc/notes/n") is None
     assert trip_id_of("projects/p/databases/(default)/documents/users/abc") is None
@@ -131,9 +132,11 @@ def test_a_day_is_resolved_timed_and_validated() -> None:
     assert nowhere["place_id"] is None
     assert nowhere["warnings"] == ["not found on Google Maps near Paris"]
     assert days[0]["travel_min"] > 0
-    written_back = inputs.trip_input_hash(_trip(days[0]["stops"]))
+    written_back = day_inputs.trip_input_hash(_trip(days[0]["stops"]))
     again = enrich_days(_trip(days[0]["stops"]), [DATE], _maps(FakePlaces(PLACES)), MapsUsage(), SETTINGS)
-    assert inputs.trip_input_hash(_trip(again[0]["stops"])) == written_back, "enriching its own output changes nothing"
+    assert day_inputs.trip_input_hash(_trip(again[0]["stops"])) == written_back, (
+        "enriching its own output changes nothing"
+    )
 
 
 def test_transient_maps_errors_raise_and_a_trip_without_destination_fails_permanently() -> None:

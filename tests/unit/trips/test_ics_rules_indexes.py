@@ -11,8 +11,8 @@ from typing import Any
 
 import icalendar
 
-from common.trips.ics import trip_calendar
-from common.trips.queries import QUERIES, QuerySpec
+from common.foundation.queries import QUERIES, QuerySpec
+from common.services.trips.ics import trip_calendar
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -178,30 +178,34 @@ def test_index_matching_refuses_a_wrong_direction() -> None:
     assert not _serves(bad, spec)
 
 
-def _literal_fields(path: Path) -> set[str]:
-    """Field names given as literals to FieldFilter(...) or order_by(...) in a module."""
-    found: set[str] = set()
+def _query_calls(path: Path) -> list[str]:
+    """``where(...)``, ``FieldFilter(...)`` and ``order_by(...)`` calls in a module, as "name:line"."""
+    found = []
     for node in ast.walk(ast.parse(path.read_text())):
-        if not isinstance(node, ast.Call) or not node.args:
+        if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        first = node.args[0]
-        if (
-            name in {"FieldFilter", "order_by", "where"}
-            and isinstance(first, ast.Constant)
-            and isinstance(first.value, str)
-        ):
-            found.add(first.value)
+        if name in {"FieldFilter", "order_by", "where"}:
+            found.append(f"{name}:{node.lineno}")
     return found
 
 
-def test_every_query_in_the_code_is_registered() -> None:
+def test_every_query_in_the_code_is_built_from_the_registry() -> None:
+    outside = {}
     for path in sorted([*(ROOT / "common").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]):
         relative = path.relative_to(ROOT).as_posix()
-        if relative == "common/trips/queries.py":
-            continue
-        fields = _literal_fields(path)
-        if not fields:
-            continue
-        registered = set().union(*(spec.fields for spec in QUERIES.values() if spec.source == relative))
-        assert fields <= registered, f"{relative} queries {sorted(fields - registered)}: add it to QUERIES"
+        if relative != "common/foundation/queries.py" and (calls := _query_calls(path)):
+            outside[relative] = calls
+    assert outside == {}, "build these queries with common.foundation.queries (add a QuerySpec)"
+
+
+def test_the_query_scan_sees_filters_and_orderings(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("q = c.collection(x).where(filter=FieldFilter('a', '==', 1)).order_by('b')\n")
+    assert sorted(_query_calls(module)) == ["FieldFilter:1", "order_by:1", "where:1"]
+
+
+def test_every_registered_query_is_run_by_its_source_module() -> None:
+    for spec in QUERIES.values():
+        source = (ROOT / spec.source).read_text()
+        assert "build_query(" in source or "pages(" in source, f"{spec.name}: {spec.source} does not run it"

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from common.config import load_settings
-from common.enrich import inputs
-from common.errors import Conflict, InvalidRequest
-from common.trips import editing, listing
+from common.foundation.config import load_settings
+from common.foundation.errors import Conflict, InvalidRequest
+from common.services.trips import day_inputs, editing, listing
 
 SETTINGS = load_settings(max_places_per_day=4)
 T0 = dt.datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
@@ -176,7 +175,9 @@ def test_edits_move_add_remove_and_retime_stops() -> None:
     assert all(stop["timing"] == "auto" for stop in day2["stops"])
     enrichment = fields["enrichment"]
     assert enrichment["status"] == "pending"
-    assert enrichment["day_hashes"] == inputs.day_hashes(planned_trip()["days"]), "the planner's days are the baseline"
+    assert enrichment["day_hashes"] == day_inputs.day_hashes(planned_trip()["days"]), (
+        "the planner's days are the baseline"
+    )
     assert trip == planned_trip(), "the stored trip is not mutated"
 
 

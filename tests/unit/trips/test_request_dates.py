@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from common.config import Settings
-from common.errors import InvalidRequest
-from common.trips.models import parse_trip_request
+from common.foundation.config import Settings
+from common.foundation.errors import InvalidRequest
+from common.services.trips.models import parse_trip_request
 
 TODAY = dt.date(2026, 12, 2)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES_SUITE = ROOT / "tests" / "rules" / "firestore_rules.test.mjs"
+NAMES_MODULE = ROOT / "common" / "foundation" / "collection_names.py"
 KNOWN = {
     "trips",
     "users",
@@ -35,52 +36,44 @@ def _string_constants(tree: ast.Module) -> dict[str, set[str]]:
     return found
 
 
-def collections_used(package: Path) -> set[str]:
-    """Collection ids given to ``.collection(...)`` (as text, a module constant or ``module.CONSTANT``), given as
-    ``collection="..."`` (query descriptions), or listed in a ``*_COLLECTIONS`` tuple (handled in a loop)."""
-    trees = {path: ast.parse(path.read_text()) for path in package.rglob("*.py")}
-    constants = {path: _string_constants(tree) for path, tree in trees.items()}
-    everywhere: dict[str, set[str]] = {}
-    for per_module in constants.values():
-        for name, texts in per_module.items():
-            everywhere.setdefault(name, set()).update(texts)
-    found: set[str] = set()
-    for path, tree in trees.items():
-        for name, texts in constants[path].items():
-            if name.endswith("_COLLECTIONS"):
-                found |= texts
-        for node in ast.walk(tree):
-            if isinstance(node, ast.keyword) and node.arg == "collection" and isinstance(node.value, ast.Constant):
-                found.add(str(node.value.value))
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-                continue
-            if node.func.attr != "collection" or len(node.args) != 1:
-                continue
-            arg = node.args[0]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.add(arg.value)
-            elif isinstance(arg, ast.Name):
-                found |= constants[path].get(arg.id, set())
-            elif isinstance(arg, ast.Attribute):
-                found |= everywhere.get(arg.attr, set())
+def collection_names() -> set[str]:
+    """The collection ids declared in ``common.foundation.collection_names``, the one module that names them."""
+    return {text for texts in _string_constants(ast.parse(NAMES_MODULE.read_text())).values() for text in texts}
+
+
+def collections_named_by_text(package: Path) -> dict[str, set[str]]:
+    """Per file, the collection ids written as text in code: ``.collection("...")`` or ``collection="..."``."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            literal: ast.expr | None = None
+            if isinstance(node, ast.keyword) and node.arg == "collection":
+                literal = node.value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "collection":
+                literal = node.args[0] if len(node.args) == 1 else None
+            if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                found.setdefault(str(path.relative_to(package)), set()).add(literal.value)
     return found
 
 
-def test_the_scan_finds_the_collections_common_is_known_to_use() -> None:
-    assert collections_used(ROOT / "common") >= KNOWN
+def test_collection_names_declares_the_collections_common_is_known_to_use() -> None:
+    assert collection_names() >= KNOWN
+
+
+def test_no_collection_is_named_as_text_outside_collection_names() -> None:
+    assert collections_named_by_text(ROOT / "common") == {}, "name collections in common/foundation/collection_names"
 
 
 def test_every_collection_of_common_has_a_case_in_the_emulator_rules_suite() -> None:
     suite = RULES_SUITE.read_text()
-    missing = sorted(name for name in collections_used(ROOT / "common") if f'"{name}"' not in suite)
+    missing = sorted(name for name in collection_names() if f'"{name}"' not in suite)
     assert missing == [], f"add these collections to {RULES_SUITE.relative_to(ROOT)}"
 
 
-def test_the_scan_sees_each_way_a_collection_is_named(tmp_path: Path) -> None:
+def test_the_scan_sees_each_way_a_collection_is_named_as_text(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(
-        'PLAIN = "by_constant"\nLOOPED_COLLECTIONS = ("in_a_tuple",)\n'
+        'PLAIN = "by_constant"\n'
         'def f(client, spec):\n    client.collection(PLAIN)\n    client.collection("by_text")\n'
-        '    client.collection(b.OTHER)\n    spec(collection="by_keyword")\n    client.collection(spec.name)\n'
+        '    spec(collection="by_keyword")\n    client.collection(spec.name)\n'
     )
-    (tmp_path / "b.py").write_text('OTHER = "by_attribute"\n')
-    assert collections_used(tmp_path) == {"by_constant", "in_a_tuple", "by_text", "by_attribute", "by_keyword"}
+    assert collections_named_by_text(tmp_path) == {"a.py": {"by_text", "by_keyword"}}

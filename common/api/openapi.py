@@ -1,0 +1,99 @@
+"""The OpenAPI 3.1 document of the HTTP functions, generated from the pydantic models that implement the contract.
+
+``python -m scripts.openapi`` writes it to ``openapi.json``; a test fails when the committed file differs from what
+the models say, and integration tests validate real responses against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from common.api.openapi_paths import MODELS as TRIPS_MODELS
+from common.api.openapi_paths import trips_paths
+from common.services.trips.models import Trip, TripRequest
+
+REF = "#/components/schemas/{model}"
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[Any]
+    request_id: str
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+def _schemas(*models: tuple[type[BaseModel], str]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model, mode in models:
+        schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _error(description: str, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorEnvelope")}}},
+    }
+    if retry_after:
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+    return response
+
+
+def build_document(version: str = "0.1.0") -> dict[str, Any]:
+    schemas = _schemas(
+        (TripRequest, "validation"), (Trip, "serialization"), (ErrorEnvelope, "serialization"), *TRIPS_MODELS
+    )
+    common_errors = {
+        "400": _error("Invalid request: every problem is listed in details"),
+        "401": _error("Missing, malformed, expired or revoked Firebase ID token"),
+        "405": _error("Method not allowed"),
+        "413": _error("Body too large"),
+        "415": _error("Body is not JSON"),
+        "429": _error("Quota exceeded", retry_after=True),
+        "500": _error("Internal error (nothing internal is disclosed)"),
+        "503": _error("An upstream service is unavailable; the trip is stored as failed", retry_after=False),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Trip planner backend",
+            "version": version,
+            "description": "HTTP Cloud Functions of the trip planner. Each function has its own URL: the path "
+            "names the function, as in https://REGION-PROJECT.cloudfunctions.net/plan_trip.",
+        },
+        "servers": [{"url": "http://127.0.0.1:8201", "description": "local stack (see .stack/env)"}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"firebase": {"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token"}},
+        },
+        "security": [{"firebase": []}],
+        "paths": {
+            "/plan_trip": {
+                "post": {
+                    "operationId": "planTrip",
+                    "summary": "Plan a trip and store it in trips/{id}",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": REF.format(model="TripRequest")}}},
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "The planned trip",
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                            "content": {"application/json": {"schema": {"$ref": REF.format(model="Trip")}}},
+                        },
+                        **common_errors,
+                    },
+                }
+            },
+            **trips_paths(REF, common_errors),
+        },
+    }

@@ -1,0 +1,148 @@
+"""The trips API's part of the OpenAPI document (``common/api/openapi.py`` merges it in)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from common.api.trips import ReplanRequest, ShareList, ShareRequest
+from common.services.trips.editing import TripPatch
+from common.services.trips.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STATUSES, TripList
+
+Mode = Literal["validation", "serialization"]
+MODELS: tuple[tuple[type[BaseModel], Mode], ...] = (
+    (TripPatch, "validation"),
+    (ShareRequest, "validation"),
+    (ReplanRequest, "validation"),
+    (TripList, "serialization"),
+    (ShareList, "serialization"),
+)
+
+
+def _json(ref: str, model: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": ref.format(model=model)}}}
+
+
+def _path_parameter(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string", "maxLength": 1500},
+    }
+
+
+def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
+    """Paths of the ``trips`` function. Deployed, each path follows the function's URL
+    (``https://REGION-PROJECT.cloudfunctions.net/trips/...``); the leading ``/trips`` segment is optional."""
+
+    def error(description: str) -> dict[str, Any]:
+        return {"description": description, "content": _json(ref, "ErrorEnvelope")}
+
+    errors = {
+        **errors,
+        "403": error("The caller may see the trip but not do this (viewers edit nothing; only the owner shares)"),
+        "404": error("No such trip, or not one the caller may see (the same answer), or no such route"),
+        "409": error("Conflict: a stale version, or the trip is not ready"),
+    }
+    trip_id = _path_parameter("trip_id", "The trip's id")
+    read_errors = {code: errors[code] for code in ("400", "401", "404", "405", "500")}
+    write_errors = {code: errors[code] for code in sorted(errors) if code not in ("429",)}
+    etag = {"ETag": {"schema": {"type": "string"}, "description": 'The trip version, as "N" (send it as If-Match)'}}
+    trip = {"description": "The trip", "headers": etag, "content": _json(ref, "Trip")}
+    no_content = {"description": "Done; no body"}
+    return {
+        "/trips": {
+            "get": {
+                "operationId": "listTrips",
+                "summary": "The caller's trips and the trips shared with them, newest first",
+                "parameters": [
+                    {
+                        "name": "page_size",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_PAGE_SIZE,
+                            "default": DEFAULT_PAGE_SIZE,
+                        },
+                    },
+                    {"name": "page_token", "in": "query", "schema": {"type": "string", "maxLength": 512}},
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(STATUSES)}},
+                ],
+                "responses": {
+                    "200": {"description": "A page of trips", "content": _json(ref, "TripList")},
+                    **read_errors,
+                },
+            }
+        },
+        "/trips/{trip_id}": {
+            "parameters": [trip_id],
+            "get": {"operationId": "getTrip", "summary": "One trip", "responses": {"200": trip, **read_errors}},
+            "patch": {
+                "operationId": "editTrip",
+                "summary": "Edit title, notes or the stops of some days (owner or editor); then enriched by a trigger",
+                "parameters": [
+                    {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": '"N": version'}
+                ],
+                "requestBody": {"required": True, "content": _json(ref, "TripPatch")},
+                "responses": {"200": trip, **write_errors},
+            },
+            "delete": {
+                "operationId": "deleteTrip",
+                "summary": "Delete the trip and its AI sessions (owner only)",
+                "responses": {"204": no_content, **write_errors},
+            },
+        },
+        "/trips/{trip_id}.ics": {
+            "parameters": [trip_id],
+            "get": {
+                "operationId": "getTripCalendar",
+                "summary": "The trip as an iCalendar file: one event per stop, local times of the destination",
+                "responses": {
+                    "200": {
+                        "description": "iCalendar (RFC 5545)",
+                        "content": {"text/calendar": {"schema": {"type": "string"}}},
+                    },
+                    **read_errors,
+                },
+            },
+        },
+        "/trips/{trip_id}/days/{day}/replan": {
+            "parameters": [
+                trip_id,
+                _path_parameter("day", "Day number, 1 for the first day", {"type": "integer", "minimum": 1}),
+            ],
+            "post": {
+                "operationId": "replanDay",
+                "summary": "Re-plan one day (owner or editor); other days stay; counted against the plan quota",
+                "requestBody": {"required": False, "content": _json(ref, "ReplanRequest")},
+                "responses": {"200": trip, **errors},
+            },
+        },
+        "/trips/{trip_id}/share": {
+            "parameters": [trip_id],
+            "post": {
+                "operationId": "shareTrip",
+                "summary": "Share with a user by uid or email, as viewer or editor (owner only)",
+                "requestBody": {"required": True, "content": _json(ref, "ShareRequest")},
+                "responses": {
+                    "200": {"description": "Who the trip is shared with", "content": _json(ref, "ShareList")},
+                    **write_errors,
+                },
+            },
+        },
+        "/trips/{trip_id}/share/{uid}": {
+            "parameters": [
+                trip_id,
+                _path_parameter("uid", "The user to stop sharing with", {"type": "string", "maxLength": 128}),
+            ],
+            "delete": {
+                "operationId": "unshareTrip",
+                "summary": "Stop sharing with a user (owner only)",
+                "responses": {"204": no_content, **write_errors},
+            },
+        },
+    }

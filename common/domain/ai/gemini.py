@@ -1,0 +1,409 @@
+"""The Gemini planner (google-genai, on the Gemini API or on Vertex AI).
+
+Two turns:
+
+1. Research (skipped when ``ENABLE_FUNCTION_CALLING`` is false or ``MAX_FUNCTION_CALLS`` is 0): the three Maps tools
+   are declared, automatic function calling is off, and this module executes each call through ``ToolRunner``
+   (at most ``MAX_FUNCTION_CALLS`` calls and ``FUNCTION_CALL_TIMEOUT`` seconds in total, at most
+   ``AGENT_MAX_ITERATIONS`` model requests). The turn ends when the model stops calling tools or the budget is spent.
+2. Proposal: a fresh, tool-free request with ``response_mime_type="application/json"`` and
+   ``response_schema=Proposal`` (Gemini refuses tools and JSON mode together). It carries the brief, the places the
+   tools returned and the model's research notes, all as data blocks, rather than the raw function-call history: the
+   request stays small and independent of tool-history rules. An answer that is cut off (``MAX_TOKENS``), not JSON,
+   or not a valid proposal gets one repair request; a second failure raises ``ModelOutputError``.
+
+The answer is parsed from the response text by this module (not ``response.parsed``), cleaned by
+``common.domain.ai.sanitize`` (so an over-long description is shortened rather than refused) and validated. Place ids
+the tools did not return in this conversation are replaced by ``None``. Blocked answers raise ``ModelBlocked``, empty
+ones ``ModelOutputError``; ``None`` is never passed on.
+
+Retries of 408/429/5xx and timeouts are the SDK's (``HttpOptions.retry_options``); what is still failing after them is
+mapped by ``to_app_error``. Model requests per process are bounded by a semaphore of
+``VERTEX_AI_CONCURRENT_REQUESTS``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from common.domain.ai.errors import ModelBlocked, ModelOutputError, ModelRequestRejected, ModelUnavailable
+from common.domain.ai.models import ModelUsage, Proposal, ToolBox, TripBrief
+from common.domain.ai.prompts import (
+    BAD_ANSWER_MAX_CHARS,
+    proposal_prompt,
+    repair_prompt,
+    research_prompt,
+    system_instruction,
+)
+from common.domain.ai.sanitize import coerce_proposal, ensure_must_includes
+from common.domain.ai.tools import ToolRunner, tool_declarations
+from common.foundation.clients import Lazy
+from common.foundation.errors import AppError, ConfigError
+from common.foundation.log import get_logger
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.auth.credentials import Credentials
+    from google.genai import types
+
+    from common.foundation.config import Settings
+
+logger = get_logger(__name__)
+
+GeminiProvider = Literal["google-ai", "vertex-ai"]
+RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504]
+BLOCKED_FINISH_REASONS = frozenset(
+    {
+        "SAFETY",
+        "RECITATION",
+        "LANGUAGE",
+        "BLOCKLIST",
+        "PROHIBITED_CONTENT",
+        "SPII",
+        "IMAGE_SAFETY",
+        "IMAGE_PROHIBITED_CONTENT",
+        "MODEL_ARMOR",
+    }
+)
+_CODE_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL | re.IGNORECASE)
+
+_semaphores: dict[int, threading.BoundedSemaphore] = {}
+_semaphores_lock = threading.Lock()
+
+
+def process_semaphore(limit: int) -> threading.BoundedSemaphore:
+    """The process-wide semaphore bounding concurrent model requests (one per configured limit)."""
+    with _semaphores_lock:
+        if limit not in _semaphores:
+            _semaphores[limit] = threading.BoundedSemaphore(limit)
+        return _semaphores[limit]
+
+
+@functools.cache
+def _transient_transport_errors() -> tuple[type[BaseException], ...]:
+    """Timeouts and connection failures of every transport google-genai may use (httpx, or its fork httpx2 when
+    installed; requests for mTLS on Vertex AI; google-auth while refreshing a token)."""
+    import importlib
+
+    import requests
+    from google.auth import exceptions as auth_exceptions
+
+    errors: list[type[BaseException]] = [
+        requests.exceptions.ConnectionError,
+        requests.exceptions.Timeout,
+        auth_exceptions.TransportError,
+        TimeoutError,
+        ConnectionError,
+    ]
+    for module_name in ("httpx", "httpx2"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        errors.append(module.TransportError)  # includes TimeoutException, ConnectError, ReadError...
+    return tuple(errors)
+
+
+def to_app_error(error: BaseException) -> AppError | None:
+    """The typed error for an exception of the SDK or its transport; ``None`` for anything else (a bug: re-raise).
+
+    429 (after the SDK's retries), 408, 5xx, timeouts and connection failures -> ``ModelUnavailable`` (503);
+    other 4xx and authentication failures -> ``ModelRequestRejected`` (permanent).
+    """
+    from google.auth import exceptions as auth_exceptions
+    from google.genai import errors as genai_errors
+
+    if isinstance(error, AppError):
+        return error
+    if isinstance(error, genai_errors.APIError):
+        detail = f"{error.code} {error.status or ''}: {str(error.message or '')[:300]}".strip()
+        if error.code == 429:
+            return ModelUnavailable(f"Gemini quota exhausted after retries ({detail})")
+        if error.code == 408 or error.code >= 500:
+            return ModelUnavailable(f"Gemini unavailable after retries ({detail})")
+        return ModelRequestRejected(f"Gemini refused the request ({detail})")
+    if isinstance(error, _transient_transport_errors()):
+        return ModelUnavailable(f"Gemini unreachable or too slow ({type(error).__name__}: {str(error)[:300]})")
+    if isinstance(error, genai_errors.UnknownApiResponseError):
+        return ModelUnavailable(f"Gemini answered something that is not JSON ({str(error)[:200]})")
+    if isinstance(error, auth_exceptions.GoogleAuthError):
+        return ModelRequestRejected(f"could not authenticate to Vertex AI ({type(error).__name__}: {str(error)[:200]})")
+    return None
+
+
+class _BadOutput(Exception):
+    """An answer that a repair request may fix: cut off, not JSON, or not a valid proposal."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.text = text
+
+
+def _finish_reason(response: types.GenerateContentResponse) -> str | None:
+    if not response.candidates:
+        return None
+    reason = response.candidates[0].finish_reason
+    return None if reason is None else str(getattr(reason, "name", reason))
+
+
+def _answer_text(response: types.GenerateContentResponse) -> str:
+    """The text parts of the first candidate (thoughts excluded); "" when there are none."""
+    if not response.candidates or not response.candidates[0].content or not response.candidates[0].content.parts:
+        return ""
+    return "".join(part.text for part in response.candidates[0].content.parts if part.text and not part.thought)
+
+
+def raise_if_blocked(response: types.GenerateContentResponse) -> None:
+    """``ModelBlocked`` when the prompt or the answer was blocked."""
+    feedback = response.prompt_feedback
+    if feedback is not None and feedback.block_reason is not None:
+        reason = getattr(feedback.block_reason, "name", str(feedback.block_reason))
+        message = f": {feedback.block_reason_message[:200]}" if feedback.block_reason_message else ""
+        raise ModelBlocked(f"the AI model blocked the request ({reason}{message})", details=[reason])
+    finish = _finish_reason(response)
+    if finish in BLOCKED_FINISH_REASONS:
+        raise ModelBlocked(f"the AI model stopped its answer ({finish})", details=[finish])
+
+
+def _user(text: str) -> types.Content:
+    from google.genai import types
+
+    return types.Content(role="user", parts=[types.Part(text=text)])
+
+
+def _json_payload(text: str) -> str:
+    match = _CODE_FENCE.match(text)
+    return match.group(1) if match else text.strip()
+
+
+def _schema_problem(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors()[:8]:
+        where = ".".join(str(part) for part in item["loc"]) or "answer"
+        problems.append(f"{where}: {item['msg']}")
+    return "it does not fit the schema (" + "; ".join(problems) + ")"
+
+
+class GeminiPlanner:
+    """Proposes places with Gemini; the client is built on first use, once per planner."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        provider: GeminiProvider,
+        api_key: str | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
+        if provider == "google-ai" and not api_key:
+            raise ConfigError("the google-ai provider needs a Gemini API key (GEMINI_API_KEY or GEMINI_API_KEY_SECRET)")
+        if provider == "vertex-ai" and not settings.vertex_ai_project_id:
+            raise ConfigError("the vertex-ai provider needs VERTEX_AI_PROJECT_ID")
+        if settings.gemini_base_url and not settings.gemini_base_url.startswith(("http://", "https://")):
+            raise ConfigError("GEMINI_BASE_URL must start with http:// (local stand-in) or https://")
+        self.name: str = provider
+        self.provider: GeminiProvider = provider
+        self._settings = settings
+        self._api_key = api_key
+        self._credentials = credentials
+        self._client: Lazy[genai.Client] = Lazy(self._build_client)
+        self._semaphore = process_semaphore(settings.vertex_ai_concurrent_requests)
+
+    # ----------------------------------------------------------------------------------------------- client and calls
+
+    def http_options(self) -> types.HttpOptions:
+        from google.genai import types
+
+        settings = self._settings
+        delay = settings.vertex_ai_retry_delay
+        return types.HttpOptions(
+            base_url=settings.gemini_base_url,
+            timeout=int(settings.vertex_ai_request_timeout * 1000),
+            retry_options=types.HttpRetryOptions(
+                attempts=settings.vertex_ai_max_retries + 1,
+                initial_delay=delay,
+                jitter=delay / 2,
+                http_status_codes=RETRY_STATUS_CODES,
+            ),
+        )
+
+    def _build_client(self) -> genai.Client:
+        from google import genai
+
+        if self.provider == "vertex-ai":
+            return genai.Client(
+                vertexai=True,
+                project=self._settings.vertex_ai_project_id,
+                location=self._settings.vertex_ai_region,
+                credentials=self._credentials,
+                http_options=self.http_options(),
+            )
+        return genai.Client(api_key=self._api_key, http_options=self.http_options())
+
+    def _generate(
+        self, contents: list[types.Content], config: types.GenerateContentConfig, usage: ModelUsage
+    ) -> types.GenerateContentResponse:
+        if not self._semaphore.acquire(timeout=self._settings.vertex_ai_request_timeout):
+            raise ModelUnavailable("too many concurrent AI model requests in this instance")
+        usage.llm_calls += 1
+        try:
+            client = self._client.get()
+            model = self._settings.gemini_model
+            response = client.models.generate_content(model=model, contents=contents, config=config)
+        except Exception as exc:
+            mapped = to_app_error(exc)
+            if mapped is None:
+                raise
+            logger.warning("gemini request failed: %s", mapped.message)
+            raise mapped from exc
+        finally:
+            self._semaphore.release()
+        if response.usage_metadata is not None:
+            usage.add_tokens(response.usage_metadata.prompt_token_count, response.usage_metadata.candidates_token_count)
+        return response
+
+    def _config(self, brief: TripBrief, *, with_tools: bool) -> types.GenerateContentConfig:
+        from google.genai import types
+
+        settings = self._settings
+        common: dict[str, Any] = {
+            "system_instruction": system_instruction(brief),
+            "temperature": settings.gemini_temperature,
+            "top_p": settings.gemini_top_p,
+            "top_k": settings.gemini_top_k,
+            "max_output_tokens": settings.gemini_max_tokens,
+            "automatic_function_calling": types.AutomaticFunctionCallingConfig(disable=True),
+        }
+        if with_tools:
+            return types.GenerateContentConfig(**common, tools=[types.Tool(function_declarations=tool_declarations())])
+        return types.GenerateContentConfig(**common, response_mime_type="application/json", response_schema=Proposal)
+
+    # ---------------------------------------------------------------------------------------------------- the turns
+
+    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
+        usage = ModelUsage(provider=self.provider, model=self._settings.gemini_model)
+        settings = self._settings
+        if settings.enable_function_calling and settings.max_function_calls > 0:
+            runner, notes = self._research(brief, tools, usage)
+            proposal = self._propose_final(
+                brief,
+                usage,
+                maps_places=list(runner.places.values()),
+                notes=notes,
+                allowed_place_ids=runner.known_place_ids,
+            )
+        else:
+            proposal = self._propose_final(brief, usage, maps_places=None, notes=None, allowed_place_ids=set())
+        logger.info(
+            "gemini proposal: %d places, %d model calls, %d tool calls",
+            len(proposal.places),
+            usage.llm_calls,
+            usage.function_calls,
+            extra={
+                "fields": {
+                    "provider": self.provider,
+                    "model": usage.model,
+                    "prompt_tokens": usage.prompt_tokens,
+                    "output_tokens": usage.output_tokens,
+                }
+            },
+        )
+        return proposal, usage
+
+    def _research(self, brief: TripBrief, tools: ToolBox, usage: ModelUsage) -> tuple[ToolRunner, str]:
+        """Turn 1: let the model call the Maps tools; returns the runner (places seen) and the model's notes."""
+        from google.genai import types
+
+        settings = self._settings
+        runner = ToolRunner(
+            tools, usage, max_calls=settings.max_function_calls, timeout_s=settings.function_call_timeout
+        )
+        config = self._config(brief, with_tools=True)
+        contents = [_user(research_prompt(brief, settings.max_function_calls))]
+        for _ in range(settings.agent_max_iterations):
+            if runner.exhausted:
+                break
+            response = self._generate(contents, config, usage)
+            raise_if_blocked(response)
+            calls = response.function_calls or []
+            if not calls or not response.candidates or response.candidates[0].content is None:
+                return runner, _answer_text(response)
+            contents.append(response.candidates[0].content)
+            answers = [
+                types.Part(
+                    function_response=types.FunctionResponse(
+                        id=call.id, name=call.name, response=runner.run(call.name or "", call.args)
+                    )
+                )
+                for call in calls
+            ]
+            contents.append(types.Content(role="user", parts=answers))
+        return runner, ""
+
+    def _propose_final(
+        self,
+        brief: TripBrief,
+        usage: ModelUsage,
+        *,
+        maps_places: list[dict[str, Any]] | None,
+        notes: str | None,
+        allowed_place_ids: set[str],
+    ) -> Proposal:
+        """Turn 2: the JSON proposal, with one repair request when the answer is unusable."""
+        from google.genai import types
+
+        prompt = proposal_prompt(
+            brief, maps_places=maps_places, notes=notes, max_places_per_day=self._settings.max_places_per_day
+        )
+        config = self._config(brief, with_tools=False)
+        contents = [_user(prompt)]
+        response = self._generate(contents, config, usage)
+        try:
+            return self._read_proposal(response, brief, allowed_place_ids)
+        except _BadOutput as first:
+            logger.warning("gemini answer unusable, asking for a repair: %s", first.reason)
+            bad_text = first.text[:BAD_ANSWER_MAX_CHARS]
+            if bad_text.strip():
+                contents += [
+                    types.Content(role="model", parts=[types.Part(text=bad_text)]),
+                    _user(repair_prompt(first.reason)),
+                ]
+            else:
+                contents = [_user(prompt + "\n\n" + repair_prompt(first.reason))]
+            repaired = self._generate(contents, config, usage)
+            try:
+                return self._read_proposal(repaired, brief, allowed_place_ids)
+            except _BadOutput as second:
+                raise ModelOutputError(
+                    f"the AI model did not return a valid proposal, even after a repair request: {second.reason}",
+                    details=[first.reason, second.reason],
+                ) from None
+
+    def _read_proposal(
+        self, response: types.GenerateContentResponse, brief: TripBrief, allowed_place_ids: set[str]
+    ) -> Proposal:
+        raise_if_blocked(response)
+        text = _answer_text(response)
+        finish = _finish_reason(response)
+        if finish == "MAX_TOKENS":
+            raise _BadOutput("the answer was cut off at the output token limit, so the JSON is incomplete", text)
+        if not text.strip():
+            raise ModelOutputError(f"the AI model returned an empty answer (finish reason {finish})")
+        try:
+            data = json.loads(_json_payload(text))
+        except json.JSONDecodeError as exc:
+            raise _BadOutput(f"it is not valid JSON ({exc.msg} at character {exc.pos})", text) from None
+        try:
+            proposal = coerce_proposal(data, days=brief.days, allowed_place_ids=allowed_place_ids)
+        except ValidationError as exc:
+            raise _BadOutput(_schema_problem(exc), text) from None
+        except ValueError as exc:
+            raise _BadOutput(str(exc), text) from None
+        return ensure_must_includes(proposal, brief)

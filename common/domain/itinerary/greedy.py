@@ -1,0 +1,118 @@
+"""Fallback planner: cheapest feasible insertion, then 2-opt and relocate within each day.
+
+Order of insertion: must-includes, then one meal per required meal and day (highest priority venue among the
+cheapest insertions), then sights by priority (highest first, ties by id). Every candidate sequence is checked with
+``PlanningContext.schedule`` so the result always respects hours, windows and the stop cap.
+"""
+
+from __future__ import annotations
+
+from common.domain.itinerary.planning import DayContext, DaySchedule, PlanningContext, Visit
+
+
+class GreedyPlanner:
+    def __init__(self, context: PlanningContext, days: list[DayContext]) -> None:
+        self._context = context
+        self._days = days
+        self._sequences: dict[int, list[Visit]] = {day.index: [] for day in days}
+        self._schedules: dict[int, DaySchedule] = {}
+        for day in days:
+            empty = context.schedule(day, [])
+            assert empty is not None
+            self._schedules[day.index] = empty
+        self._used: set[str] = set()
+
+    def plan(self, visits: list[Visit], must_include_ids: set[str]) -> dict[int, list[Visit]]:
+        by_place: dict[str, list[Visit]] = {}
+        for visit in visits:
+            by_place.setdefault(visit.node_id, []).append(visit)
+        ordered_places = sorted(by_place, key=lambda place_id: (-by_place[place_id][0].place.priority, place_id))
+
+        for place_id in ordered_places:
+            if place_id in must_include_ids:
+                self._insert_best(by_place[place_id], self._days)
+        for day in self._days:
+            for meal in day.required_meals:
+                if any(visit.meal == meal for visit in self._sequences[day.index]):
+                    continue
+                meal_visits = [visit for visit in visits if visit.meal == meal and visit.node_id not in self._used]
+                self._insert_best(meal_visits, [day])
+        for place_id in ordered_places:
+            sights = [visit for visit in by_place[place_id] if visit.meal is None]
+            if sights and place_id not in self._used:
+                self._insert_best(sights, self._days)
+        for day in self._days:
+            self._improve(day)
+        for place_id in ordered_places:
+            sights = [visit for visit in by_place[place_id] if visit.meal is None]
+            if sights and place_id not in self._used:
+                self._insert_best(sights, self._days)
+        return {index: list(sequence) for index, sequence in self._sequences.items()}
+
+    def _insert_best(self, options: list[Visit], days: list[DayContext]) -> bool:
+        """Insert the option with the least added travel (ties: higher priority) anywhere feasible."""
+        best: tuple[tuple[int, float, str], Visit, DayContext, list[Visit], DaySchedule] | None = None
+        for visit in options:
+            if visit.node_id in self._used:
+                continue
+            for day in days:
+                if visit.meal is not None and visit.meal not in day.required_meals:
+                    continue
+                sequence = self._sequences[day.index]
+                if len(sequence) >= day.max_stops or any(
+                    visit.meal is not None and other.meal == visit.meal for other in sequence
+                ):
+                    continue
+                if not self._context.arrival_windows(visit, day):
+                    continue
+                base_travel = self._schedules[day.index].travel_minutes
+                for position in range(len(sequence) + 1):
+                    candidate = [*sequence[:position], visit, *sequence[position:]]
+                    schedule = self._context.schedule(day, candidate)
+                    if schedule is None:
+                        continue
+                    key = (schedule.travel_minutes - base_travel, -visit.place.priority, visit.node_id)
+                    if best is None or key < best[0]:
+                        best = (key, visit, day, candidate, schedule)
+        if best is None:
+            return False
+        _, visit, day, candidate, schedule = best
+        self._sequences[day.index] = candidate
+        self._schedules[day.index] = schedule
+        self._used.add(visit.node_id)
+        return True
+
+    def _improve(self, day: DayContext) -> None:
+        """First-improvement 2-opt and relocate until no move shortens the day's travel."""
+        improved = True
+        while improved:
+            improved = False
+            sequence = self._sequences[day.index]
+            current = self._schedules[day.index].travel_minutes
+            for candidate in _neighbours(sequence):
+                schedule = self._context.schedule(day, candidate)
+                if schedule is not None and schedule.travel_minutes < current:
+                    self._sequences[day.index] = candidate
+                    self._schedules[day.index] = schedule
+                    improved = True
+                    break
+
+
+def _neighbours(sequence: list[Visit]) -> list[list[Visit]]:
+    size = len(sequence)
+    moves: list[list[Visit]] = []
+    for first in range(size - 1):
+        for last in range(first + 1, size):
+            moves.append(sequence[:first] + sequence[first : last + 1][::-1] + sequence[last + 1 :])
+    for source in range(size):
+        rest = sequence[:source] + sequence[source + 1 :]
+        for target in range(size):
+            if target != source:
+                moves.append([*rest[:target], sequence[source], *rest[target:]])
+    return moves
+
+
+def greedy_sequences(
+    context: PlanningContext, days: list[DayContext], visits: list[Visit], must_include_ids: set[str]
+) -> dict[int, list[Visit]]:
+    return GreedyPlanner(context, days).plan(visits, must_include_ids)

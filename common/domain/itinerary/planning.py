@@ -1,0 +1,249 @@
+"""Engine internals shared by the OR-Tools solver and the greedy fallback: days, visits, travel, timing, costs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from common.domain.itinerary.hours import Interval, visit_start_windows
+from common.domain.itinerary.models import (
+    Leg,
+    MealKind,
+    Place,
+    TimeWindow,
+    TransportCosts,
+    TravelMatrix,
+    TravelMode,
+    TripProblem,
+    travel_minutes,
+)
+
+EXACT_ORDER_MAX_STOPS = 8
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A place as the solver sees it: a sight, or a meal venue serving one given meal."""
+
+    place: Place
+    meal: MealKind | None = None
+
+    @property
+    def node_id(self) -> str:
+        return self.place.id
+
+
+@dataclass(frozen=True)
+class DayContext:
+    index: int
+    date: dt.date
+    start_node: str
+    end_node: str
+    window: TimeWindow
+    max_stops: int
+    required_meals: tuple[MealKind, ...]
+
+
+@dataclass(frozen=True)
+class TimedVisit:
+    visit: Visit
+    arrive_minute: int
+    leg: Leg
+
+    @property
+    def depart_minute(self) -> int:
+        return self.arrive_minute + self.visit.place.visit_minutes
+
+
+@dataclass(frozen=True)
+class DaySchedule:
+    day: DayContext
+    visits: list[TimedVisit]
+    leg_to_end: Leg | None
+    end_minute: int
+
+    @property
+    def travel_minutes(self) -> int:
+        legs = [timed.leg.minutes for timed in self.visits]
+        return sum(legs) + (self.leg_to_end.minutes if self.leg_to_end else 0)
+
+
+class TravelTable:
+    """Legs between matrix nodes, applying the reduced-walking rule: a walk leg longer than ``max_walk_minutes``
+    uses the fallback matrix's leg instead when that matrix has the pair."""
+
+    def __init__(self, problem: TripProblem) -> None:
+        self._matrix = problem.matrix
+        self._positions = problem.matrix.position()
+        self._fallback: TravelMatrix | None = None
+        self._fallback_positions: dict[str, int] = {}
+        preferences = problem.preferences
+        if preferences.reduced_walking and problem.matrix.mode == TravelMode.WALK and problem.fallback_matrix:
+            self._fallback = problem.fallback_matrix
+            self._fallback_positions = problem.fallback_matrix.position()
+        self._max_walk_minutes = preferences.max_walk_minutes
+        self._cache: dict[tuple[str, str], Leg | None] = {}
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._positions
+
+    def leg(self, origin: str, destination: str) -> Leg | None:
+        key = (origin, destination)
+        if key not in self._cache:
+            self._cache[key] = self._compute_leg(origin, destination)
+        return self._cache[key]
+
+    def minutes(self, origin: str, destination: str) -> int | None:
+        leg = self.leg(origin, destination)
+        return None if leg is None else leg.minutes
+
+    def _compute_leg(self, origin: str, destination: str) -> Leg | None:
+        primary = _matrix_leg(self._matrix, self._positions, origin, destination)
+        if primary is None or self._fallback is None or primary.minutes <= self._max_walk_minutes:
+            return primary
+        fallback = _matrix_leg(self._fallback, self._fallback_positions, origin, destination)
+        return fallback or primary
+
+
+def _matrix_leg(matrix: TravelMatrix, positions: dict[str, int], origin: str, destination: str) -> Leg | None:
+    if origin == destination:
+        return Leg(mode=matrix.mode, minutes=0, metres=0)
+    row, column = positions.get(origin), positions.get(destination)
+    if row is None or column is None:
+        return None
+    seconds, metres = matrix.seconds[row][column], matrix.metres[row][column]
+    if seconds is None:
+        return None
+    return Leg(mode=matrix.mode, minutes=travel_minutes(seconds), metres=metres or 0)
+
+
+def leg_cost(leg: Leg, transport: TransportCosts, travellers: int) -> float:
+    """Local transport estimate of one leg for the whole group."""
+    if leg.mode == TravelMode.TRANSIT:
+        return transport.transit_fare_per_person_per_leg * travellers
+    if leg.mode == TravelMode.DRIVE:
+        return transport.drive_cost_per_km * leg.metres / 1000
+    return 0.0
+
+
+def meal_required(day_window: TimeWindow, meal_window: TimeWindow, min_overlap: int) -> bool:
+    overlap = min(day_window.end, meal_window.end) - max(day_window.start, meal_window.start)
+    return overlap >= min_overlap
+
+
+@dataclass
+class PlanningContext:
+    problem: TripProblem
+    travel: TravelTable = field(init=False)
+    days: list[DayContext] = field(init=False)
+    _windows: dict[tuple[str, MealKind | None, int], list[Interval]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.travel = TravelTable(self.problem)
+        problem = self.problem
+        window = problem.day_window
+        meals = tuple(
+            kind
+            for kind, meal_window in problem.meal_windows().items()
+            if meal_required(window, meal_window, problem.preferences.meal_required_overlap_minutes)
+        )
+        self.days = [
+            DayContext(
+                index=index,
+                date=problem.date_of(index),
+                start_node=problem.anchor_of(index).start_node_id,
+                end_node=problem.anchor_of(index).end_node_id,
+                window=window,
+                max_stops=problem.max_stops_per_day,
+                required_meals=meals,
+            )
+            for index in range(problem.day_count)
+        ]
+
+    def arrival_windows(self, visit: Visit, day: DayContext) -> list[Interval]:
+        """Inclusive arrival ranges on ``day``: the visit fits opening hours and the day, meals start in the window."""
+        key = (visit.place.id, visit.meal, day.index)
+        if key not in self._windows:
+            bounds = day.window
+            windows = visit_start_windows(visit.place.opening_periods, day.date, visit.place.visit_minutes, bounds)
+            if visit.meal is not None:
+                meal_window = self.problem.meal_windows()[visit.meal]
+                windows = [
+                    (max(low, meal_window.start), min(high, meal_window.end))
+                    for low, high in windows
+                    if max(low, meal_window.start) <= min(high, meal_window.end)
+                ]
+            self._windows[key] = windows
+        return self._windows[key]
+
+    def visit_cost(self, visit: Visit) -> float:
+        return visit.place.cost_per_person * self.problem.preferences.travellers
+
+    def schedule(self, day: DayContext, visits: list[Visit]) -> DaySchedule | None:
+        """Earliest feasible timing of ``visits`` in this order, or None when the order cannot be timed."""
+        clock = day.window.start
+        position = day.start_node
+        timed: list[TimedVisit] = []
+        for visit in visits:
+            leg = self.travel.leg(position, visit.node_id)
+            if leg is None:
+                return None
+            ready = clock + leg.minutes
+            arrive = next((max(low, ready) for low, high in self.arrival_windows(visit, day) if high >= ready), None)
+            if arrive is None:
+                return None
+            timed.append(TimedVisit(visit=visit, arrive_minute=arrive, leg=leg))
+            clock = arrive + visit.place.visit_minutes
+            position = visit.node_id
+        if not timed:
+            return DaySchedule(day=day, visits=[], leg_to_end=None, end_minute=day.window.start)
+        leg_to_end = self.travel.leg(position, day.end_node)
+        if leg_to_end is None or clock + leg_to_end.minutes > day.window.end:
+            return None
+        return DaySchedule(day=day, visits=timed, leg_to_end=leg_to_end, end_minute=clock + leg_to_end.minutes)
+
+    def best_order(
+        self, day: DayContext, visits: list[Visit], max_stops: int = EXACT_ORDER_MAX_STOPS
+    ) -> DaySchedule | None:
+        """The timeable order of ``visits`` with the least travel, by bounded depth-first search; None when there
+        are more than ``max_stops`` visits or no order can be timed."""
+        if len(visits) > max_stops:
+            return None
+        windows = [self.arrival_windows(visit, day) for visit in visits]
+        best_travel: int | None = None
+        best_sequence: list[int] = []
+
+        def explore(position: str, clock: int, spent: int, chosen: list[int]) -> None:
+            nonlocal best_travel, best_sequence
+            if best_travel is not None and spent >= best_travel:
+                return
+            if len(chosen) == len(visits):
+                back = self.travel.minutes(position, day.end_node)
+                fits = back is not None and clock + back <= day.window.end
+                if fits and back is not None and (best_travel is None or spent + back < best_travel):
+                    best_travel, best_sequence = spent + back, list(chosen)
+                return
+            for candidate, visit in enumerate(visits):
+                if candidate in chosen:
+                    continue
+                minutes = self.travel.minutes(position, visit.node_id)
+                if minutes is None:
+                    continue
+                ready = clock + minutes
+                arrive = next((max(low, ready) for low, high in windows[candidate] if high >= ready), None)
+                if arrive is None:
+                    continue
+                chosen.append(candidate)
+                explore(visit.node_id, arrive + visit.place.visit_minutes, spent + minutes, chosen)
+                chosen.pop()
+
+        explore(day.start_node, day.window.start, 0, [])
+        if best_travel is None:
+            return None
+        return self.schedule(day, [visits[index] for index in best_sequence])
+
+    def schedule_cost(self, schedule: DaySchedule) -> float:
+        preferences, transport = self.problem.preferences, self.problem.transport_costs
+        legs = [timed.leg for timed in schedule.visits] + ([schedule.leg_to_end] if schedule.leg_to_end else [])
+        visits_cost = sum(self.visit_cost(timed.visit) for timed in schedule.visits)
+        return visits_cost + sum(leg_cost(leg, transport, preferences.travellers) for leg in legs)

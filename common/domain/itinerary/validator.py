@@ -1,0 +1,310 @@
+"""Independent checker of an itinerary against its problem.
+
+Deliberately shares nothing with the engine but the data models: opening hours are re-derived from the raw
+periods with datetimes, travel and costs straight from the matrices, so a bug on one side shows up on the other.
+Accepts any itinerary (engine output or user-edited); the rules are listed in ``RULES``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Iterator
+
+from common.domain.itinerary.models import (
+    DayPlan,
+    Itinerary,
+    MealKind,
+    OpeningPeriod,
+    Place,
+    TravelMatrix,
+    TravelMode,
+    TripProblem,
+    Violation,
+    WarningCode,
+)
+
+RULES = (
+    "date_outside_trip",
+    "duplicate_date",
+    "unknown_place",
+    "closed",
+    "overlap",
+    "travel_too_short",
+    "day_window",
+    "too_many_stops",
+    "meal_missing",
+    "must_include_missing",
+    "avoided",
+    "place_repeated",
+    "budget_exceeded",
+)
+
+_Span = tuple[dt.datetime, dt.datetime]
+
+
+def validate(problem: TripProblem, plan: Itinerary) -> list[Violation]:
+    return list(_Checker(problem, plan).run())
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _opening_spans(periods: list[OpeningPeriod], around: dt.date) -> list[_Span] | None:
+    """Merged open spans covering the week before and after ``around``; None means open around the clock."""
+    last_sunday = around - dt.timedelta(days=around.isoweekday() % 7)
+    spans: list[_Span] = []
+    for week in (-7, 0, 7):
+        sunday = dt.datetime.combine(last_sunday + dt.timedelta(days=week), dt.time())
+        for period in periods:
+            opens = sunday + dt.timedelta(days=period.open.day, hours=period.open.hour, minutes=period.open.minute)
+            if period.close is None:
+                if (period.open.day, period.open.hour, period.open.minute) == (0, 0, 0):
+                    return None
+                closes = dt.datetime.combine(opens.date() + dt.timedelta(days=1), dt.time())
+            else:
+                closes = sunday + dt.timedelta(
+                    days=period.close.day, hours=period.close.hour, minutes=period.close.minute
+                )
+                if closes <= opens:
+                    closes += dt.timedelta(days=7)
+            spans.append((opens, closes))
+    spans.sort()
+    merged: list[_Span] = []
+    for opens, closes in spans:
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return merged
+
+
+def _is_open_throughout(place: Place, date: dt.date, arrive: int, depart: int) -> bool:
+    if not place.opening_periods:
+        return True
+    spans = _opening_spans(place.opening_periods, date)
+    if spans is None:
+        return True
+    midnight = dt.datetime.combine(date, dt.time())
+    begin, end = midnight + dt.timedelta(minutes=arrive), midnight + dt.timedelta(minutes=depart)
+    return any(opens <= begin and end <= closes for opens, closes in spans)
+
+
+class _Checker:
+    def __init__(self, problem: TripProblem, plan: Itinerary) -> None:
+        self.problem = problem
+        self.plan = plan
+        self.preferences = problem.preferences
+        self.places = {place.id: place for place in problem.places}
+        pace_policy = problem.pace_policies[self.preferences.pace]
+        self.window = self.preferences.day_window or pace_policy.day_window
+        self.stop_cap = pace_policy.max_stops_per_day
+        if self.preferences.max_places_per_day is not None:
+            self.stop_cap = min(self.stop_cap, self.preferences.max_places_per_day)
+
+    # ------------------------------------------------------------------------------------------- travel
+
+    @staticmethod
+    def _cell(matrix: TravelMatrix, origin: str, destination: str) -> tuple[int, int] | None:
+        if origin == destination:
+            return 0, 0
+        if origin not in matrix.node_ids or destination not in matrix.node_ids:
+            return None
+        row, column = matrix.node_ids.index(origin), matrix.node_ids.index(destination)
+        seconds = matrix.seconds[row][column]
+        return None if seconds is None else (seconds, matrix.metres[row][column] or 0)
+
+    def required_travel(self, origin: str, destination: str) -> tuple[TravelMode, int, int] | None:
+        """(mode, whole minutes, metres) the rules demand between two nodes; None when there is no route."""
+        matrix = self.problem.matrix
+        cell = self._cell(matrix, origin, destination)
+        if cell is None:
+            return None
+        mode, (seconds, metres) = matrix.mode, cell
+        fallback = self.problem.fallback_matrix
+        long_walk = matrix.mode == TravelMode.WALK and math.ceil(seconds / 60) > self.preferences.max_walk_minutes
+        if self.preferences.reduced_walking and fallback is not None and long_walk:
+            alternative = self._cell(fallback, origin, destination)
+            if alternative is not None:
+                mode, (seconds, metres) = fallback.mode, alternative
+        return mode, math.ceil(seconds / 60), metres
+
+    def leg_cost(self, origin: str, destination: str) -> float:
+        travel = self.required_travel(origin, destination)
+        if travel is None or origin == destination:
+            return 0.0
+        mode, _, metres = travel
+        costs = self.problem.transport_costs
+        if mode == TravelMode.TRANSIT:
+            return costs.transit_fare_per_person_per_leg * self.preferences.travellers
+        if mode == TravelMode.DRIVE:
+            return costs.drive_cost_per_km * metres / 1000
+        return 0.0
+
+    # -------------------------------------------------------------------------------------------- rules
+
+    def run(self) -> Iterator[Violation]:
+        seen_dates: set[dt.date] = set()
+        seen_places: dict[str, int] = {}
+        for day_index, day in enumerate(self.plan.days):
+            trip_day = (day.date - self.problem.start_date).days
+            if not self.problem.start_date <= day.date <= self.problem.end_date:
+                yield Violation(
+                    rule="date_outside_trip",
+                    day_index=day_index,
+                    stop_index=None,
+                    message=f"{day.date} is outside {self.problem.start_date}..{self.problem.end_date}",
+                )
+                continue
+            if day.date in seen_dates:
+                yield Violation(
+                    rule="duplicate_date", day_index=day_index, stop_index=None, message=f"{day.date} twice"
+                )
+            seen_dates.add(day.date)
+            for stop_index, stop in enumerate(day.stops):
+                if stop.place_id in seen_places:
+                    yield Violation(
+                        rule="place_repeated",
+                        day_index=day_index,
+                        stop_index=stop_index,
+                        message=f"{stop.place_id} already planned on day {seen_places[stop.place_id]}",
+                    )
+                seen_places.setdefault(stop.place_id, day_index)
+            yield from self.check_day(day_index, trip_day, day)
+        yield from self.check_trip(seen_places)
+
+    def check_day(self, day_index: int, trip_day: int, day: DayPlan) -> Iterator[Violation]:
+        anchor = self.problem.anchors[0] if len(self.problem.anchors) == 1 else self.problem.anchors[trip_day]
+        if len(day.stops) > self.stop_cap:
+            yield Violation(
+                rule="too_many_stops",
+                day_index=day_index,
+                stop_index=None,
+                message=f"{len(day.stops)} stops, the pace allows {self.stop_cap}",
+            )
+        position, free_from = anchor.start_node_id, None
+        for stop_index, stop in enumerate(day.stops):
+            place = self.places.get(stop.place_id)
+            if place is None:
+                yield Violation(rule="unknown_place", day_index=day_index, stop_index=stop_index, message=stop.place_id)
+                continue
+            if stop.depart_minute < stop.arrive_minute:
+                yield Violation(
+                    rule="overlap", day_index=day_index, stop_index=stop_index, message="departs before arriving"
+                )
+            if place.id in self.preferences.avoid_place_ids or place.category in self.preferences.avoid_categories:
+                yield Violation(
+                    rule="avoided", day_index=day_index, stop_index=stop_index, message=f"{place.id} is avoided"
+                )
+            if not _is_open_throughout(place, day.date, stop.arrive_minute, stop.depart_minute):
+                yield Violation(
+                    rule="closed",
+                    day_index=day_index,
+                    stop_index=stop_index,
+                    message=f"{place.id} is not open {_clock(stop.arrive_minute)}-{_clock(stop.depart_minute)}"
+                    f" on {day.date:%A %Y-%m-%d}",
+                )
+            travel = self.required_travel(position, place.id)
+            earliest = (free_from if free_from is not None else self.window.start) + (travel[1] if travel else 0)
+            if free_from is not None and stop.arrive_minute < free_from:
+                yield Violation(
+                    rule="overlap",
+                    day_index=day_index,
+                    stop_index=stop_index,
+                    message=f"starts {_clock(stop.arrive_minute)} before the previous stop ends {_clock(free_from)}",
+                )
+            elif travel is None:
+                yield Violation(
+                    rule="travel_too_short",
+                    day_index=day_index,
+                    stop_index=stop_index,
+                    message=f"no route from {position} to {place.id}",
+                )
+            elif stop.arrive_minute < earliest:
+                rule = "day_window" if free_from is None else "travel_too_short"
+                yield Violation(
+                    rule=rule,
+                    day_index=day_index,
+                    stop_index=stop_index,
+                    message=f"arrives {_clock(stop.arrive_minute)}, cannot be there before {_clock(earliest)}",
+                )
+            if stop.arrive_minute < self.window.start or stop.depart_minute > self.window.end:
+                yield Violation(
+                    rule="day_window", day_index=day_index, stop_index=stop_index, message="outside the day window"
+                )
+            position, free_from = place.id, stop.depart_minute
+        if day.stops and free_from is not None:
+            back = self.required_travel(position, anchor.end_node_id)
+            if back is None or free_from + back[1] > self.window.end:
+                yield Violation(
+                    rule="day_window",
+                    day_index=day_index,
+                    stop_index=None,
+                    message=f"cannot be back at {anchor.end_node_id} by {_clock(self.window.end)}",
+                )
+        yield from self.check_meals(day_index, day)
+
+    def check_meals(self, day_index: int, day: DayPlan) -> Iterator[Violation]:
+        windows = {MealKind.LUNCH: self.preferences.lunch_window, MealKind.DINNER: self.preferences.dinner_window}
+        for meal, meal_window in windows.items():
+            if meal_window is None:
+                continue
+            overlap = min(self.window.end, meal_window.end) - max(self.window.start, meal_window.start)
+            if overlap < self.preferences.meal_required_overlap_minutes:
+                continue
+            has_meal = any(
+                stop.place_id in self.places
+                and meal in self.places[stop.place_id].meal_kinds
+                and meal_window.start <= stop.arrive_minute <= meal_window.end
+                for stop in day.stops
+            )
+            excused = any(
+                warning.code == WarningCode.MEAL_MISSING
+                and warning.day_index == day_index
+                and warning.meal in (meal, None)
+                for warning in self.plan.warnings
+            )
+            if not has_meal and not excused:
+                yield Violation(
+                    rule="meal_missing",
+                    day_index=day_index,
+                    stop_index=None,
+                    message=f"no {meal.value} between {_clock(meal_window.start)} and {_clock(meal_window.end)}",
+                )
+
+    def check_trip(self, visited: dict[str, int]) -> Iterator[Violation]:
+        warnings = self.plan.warnings
+        warned = {warning.place_id for warning in warnings if warning.code == WarningCode.MUST_INCLUDE_DROPPED}
+        for place_id in self.preferences.must_include_ids:
+            if place_id not in visited and place_id not in warned:
+                yield Violation(
+                    rule="must_include_missing",
+                    day_index=None,
+                    stop_index=None,
+                    message=f"{place_id} is missing and no warning says why",
+                )
+        budget = self.preferences.budget_limit
+        if budget is None:
+            return
+        total = 0.0
+        for day in self.plan.days:
+            if not self.problem.start_date <= day.date <= self.problem.end_date or not day.stops:
+                continue
+            trip_day = (day.date - self.problem.start_date).days
+            anchor = self.problem.anchors[0] if len(self.problem.anchors) == 1 else self.problem.anchors[trip_day]
+            nodes = [anchor.start_node_id] + [stop.place_id for stop in day.stops] + [anchor.end_node_id]
+            total += sum(self.leg_cost(origin, destination) for origin, destination in itertools.pairwise(nodes))
+            for stop in day.stops:
+                place = self.places.get(stop.place_id)
+                if place is not None:
+                    total += place.cost_per_person * self.preferences.travellers
+        over = total > budget + 0.01
+        if over and not any(warning.code == WarningCode.BUDGET_EXCEEDED for warning in self.plan.warnings):
+            yield Violation(
+                rule="budget_exceeded",
+                day_index=None,
+                stop_index=None,
+                message=f"costs {total:.2f}, over the budget of {budget:.2f}, with no warning",
+            )

@@ -1,0 +1,1 @@
+"""The foundation: configuration, errors, logging and clients. Imports nothing above it."""

@@ -1,0 +1,17 @@
+"""The Firestore collections the backend uses: each name is written here once."""
+
+from __future__ import annotations
+
+TRIPS = "trips"
+SESSIONS = "ai_sessions"
+QUOTAS = "quotas"
+USERS = "users"
+BACKUPS = "backups"
+OPS_RUNS = "ops_runs"
+PLACES_CACHE = "places_cache"
+SEARCH_CACHE = "maps_search_cache"
+ROUTE_CACHE = "maps_route_cache"
+HEALTH = "_health"
+
+EXPIRING = (PLACES_CACHE, SEARCH_CACHE, ROUTE_CACHE, QUOTAS, OPS_RUNS)
+"""Collections whose documents carry ``expire_at`` (TTL policies delete them; ``cleanup_sessions`` too)."""

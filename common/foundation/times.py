@@ -1,0 +1,25 @@
+"""Time helpers shared by every layer: the clock, and stored or transmitted times as aware UTC datetimes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def utc_now() -> dt.datetime:
+    """Now, aware, in UTC (the default clock of every service; tests pass their own)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: Any) -> dt.datetime | None:
+    """A datetime (Firestore timestamps are datetimes; naive ones are UTC) or RFC 3339 text as an aware datetime;
+    ``None`` for anything else, including unparseable text."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return None

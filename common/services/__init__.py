@@ -1,0 +1,1 @@
+"""The services: planning, trips, enrichment and operations, which orchestrate the domain."""

@@ -1,0 +1,309 @@
+"""Enrich the changed days of a trip: resolve places through the Maps layer, recompute travel legs and automatic
+times, then run the itinerary validator and turn its violations into warnings on the stops and days.
+
+Pure of Firestore: takes the stored trip and a ``MapsService``, returns the new days. Transient Maps errors
+(``RetryableError``) propagate; a name or place id Maps does not know becomes a warning on its stop.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from common.domain.itinerary import DayAnchor, DayPlan, Itinerary, Pace, Preferences, Producer, TripProblem, validate
+from common.domain.itinerary import Stop as EngineStop
+from common.domain.itinerary.models import DEFAULT_PACE_POLICIES, Leg, TravelMode
+from common.domain.maps import LatLng, MapsService, MapsUsage, Place, PlaceSearch, Waypoint
+from common.domain.maps.errors import MapsPlaceNotFound
+from common.domain.maps.names import names_match
+from common.domain.maps_engine import engine_matrix, engine_place, fallback_description
+from common.foundation.concurrency import fan_out
+from common.foundation.config import Settings
+from common.foundation.errors import PermanentError
+from common.foundation.log import get_logger
+
+logger = get_logger(__name__)
+SEARCH_RESULTS = 3
+ENRICH_FAN_OUT = 8  # days, and name lookups within a day, resolved at once
+MIN_VISIT_MIN = 15
+LAST_MINUTE = 23 * 60 + 59
+RULE_WORDS = {
+    "closed": "closed",
+    "overlap": "overlaps",
+    "travel_too_short": "too little time to get there",
+    "day_window": "outside the day",
+    "too_many_stops": "too many stops",
+    "meal_missing": "no meal",
+    "place_repeated": "planned twice",
+    "avoided": "avoided",
+    "unknown_place": "unknown place",
+}
+
+
+class EnrichmentFailed(PermanentError):
+    """The trip cannot be enriched as it is (no destination...): stored on the trip, not retried."""
+
+    code = "enrichment_failed"
+
+
+@dataclass
+class DayEnrichment:
+    """Working state of one day: the stored stops, and the Maps place of each (None while unresolved)."""
+
+    day: dict[str, Any]
+    places: list[Place | None] = field(default_factory=list)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _clock(minute: int) -> str:
+    minute = max(0, min(LAST_MINUTE, minute))
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class TripEnricher:
+    """Enriches the days of one trip; ``usage`` counts the Maps work."""
+
+    def __init__(
+        self, trip: Mapping[str, Any], maps: MapsService, usage: MapsUsage, settings: Settings, fan_out: int = 8
+    ) -> None:
+        destination = trip.get("destination")
+        if not isinstance(destination, Mapping) or not destination.get("place_id"):
+            raise EnrichmentFailed("the trip has no resolved destination")
+        self.trip = trip
+        self.fan_out = max(1, fan_out)
+        self.maps = maps
+        self.usage = usage
+        self.settings = settings
+        self.language = str(trip.get("language") or "en")
+        self.transport = str(trip.get("transport") or "transit")
+        self.travellers = int(trip.get("travelers") or 1)
+        self.currency = str((trip.get("budget") or {}).get("currency") or settings.default_budget_currency)
+        location = destination.get("location") or {}
+        self.anchor = Waypoint(
+            id=str(destination["place_id"]),
+            location=LatLng(latitude=float(location.get("lat", 0.0)), longitude=float(location.get("lng", 0.0))),
+        )
+        self.destination_name = str(destination.get("name") or "the destination")
+        try:
+            self.pace = Pace(str(trip.get("pace") or "moderate"))
+        except ValueError:
+            self.pace = Pace.MODERATE
+        self.window = DEFAULT_PACE_POLICIES[self.pace].day_window
+
+    # ----- resolving ------------------------------------------------------------------------------------------
+
+    def _place_by_id(self, place_id: str) -> Place | None:
+        try:
+            return self.maps.get_place(place_id, language_code=self.language, usage=self.usage)
+        except MapsPlaceNotFound:
+            return None
+
+    def _place_by_name(self, name: str) -> Place | None:
+        search = PlaceSearch(
+            text=name[:200],
+            near=self.anchor.location,
+            radius_m=min(self.settings.default_search_radius * 1000, 50_000.0),
+            page_size=SEARCH_RESULTS,
+            language_code=self.language,
+        )
+        try:
+            found = self.maps.search_places(search, usage=self.usage)
+        except MapsPlaceNotFound:
+            return None
+        return next((place for place in found if names_match(name, place.name)), None)
+
+    def resolve(self, day: dict[str, Any]) -> DayEnrichment:
+        ids = [stop["place_id"] for stop in day["stops"] if stop.get("place_id")]
+        known: dict[str, Place] = {}
+        if ids:
+            try:
+                known = self.maps.get_places(ids, language_code=self.language, usage=self.usage)
+            except MapsPlaceNotFound:
+                known = {place_id: found for place_id in ids if (found := self._place_by_id(place_id)) is not None}
+        named = [str(stop.get("name") or "") for stop in day["stops"] if not stop.get("place_id")]
+        by_name = dict(zip(named, fan_out(self._place_by_name, named, self.fan_out), strict=True))
+        working = DayEnrichment(day=day)
+        for stop in day["stops"]:
+            stop["warnings"] = []
+            place: Place | None
+            if stop.get("place_id"):
+                place = known.get(stop["place_id"])
+                if place is None:
+                    stop["warnings"].append("Google Maps does not know this place id")
+            else:
+                place = by_name.get(str(stop.get("name") or ""))
+                if place is None:
+                    stop["warnings"].append(f"not found on Google Maps near {self.destination_name}")
+            if place is not None:
+                self._fill_details(stop, place)
+            working.places.append(place)
+        return working
+
+    def _fill_details(self, stop: dict[str, Any], place: Place) -> None:
+        engine = engine_place(place, 1.0, self.currency)
+        stop["place_id"] = place.id
+        stop["name"] = place.name[:120]
+        stop["category"] = place.category
+        stop["location"] = {"lat": place.location.latitude, "lng": place.location.longitude}
+        stop["cost_estimate"] = {
+            "amount": round(engine.cost_per_person * self.travellers, 2),
+            "currency": self.currency,
+        }
+        if not stop.get("description"):
+            stop["description"] = fallback_description(place)
+
+    # ----- travel and times -----------------------------------------------------------------------------------
+
+    def schedule(self, working: DayEnrichment) -> TripProblem:
+        """Legs from a travel matrix over the day's places; automatic stops timed from it; the day's problem."""
+        resolved = {place.id: place for place in working.places if place is not None}
+        nodes = [self.anchor] + [Waypoint.of(place) for place in resolved.values() if place.id != self.anchor.id]
+        matrix = engine_matrix(self.maps, nodes, self.transport, self.usage)
+        position = matrix.position()
+        mode = TravelMode(self.transport)
+
+        def leg(origin: str, target: str) -> Leg | None:
+            seconds = matrix.seconds[position[origin]][position[target]]
+            if seconds is None:
+                return None
+            return Leg(
+                mode=mode,
+                minutes=math.ceil(seconds / 60),
+                metres=matrix.metres[position[origin]][position[target]] or 0,
+            )
+
+        at, free_from, travel_total = self.anchor.id, self.window.start, 0
+        for stop, place in zip(working.day["stops"], working.places, strict=True):
+            if place is None:
+                stop["travel_from_previous"] = None
+                if stop.get("timing") == "auto":
+                    stop["arrive"] = _clock(free_from)
+                    stop["depart"] = _clock(free_from + int(stop.get("duration_min") or 60))
+                free_from = _minutes(stop["depart"])
+                continue
+            travel = leg(at, place.id)
+            stop["travel_from_previous"] = (
+                None
+                if travel is None
+                else {"mode": travel.mode.value, "duration_min": travel.minutes, "distance_m": travel.metres}
+            )
+            travel_total += travel.minutes if travel else 0
+            if stop.get("timing") == "auto":
+                arrive = free_from + (travel.minutes if travel else 0)
+                stop["arrive"] = _clock(arrive)
+                stop["depart"] = _clock(arrive + max(MIN_VISIT_MIN, place.visit_minutes))
+            stop["duration_min"] = max(0, _minutes(stop["depart"]) - _minutes(stop["arrive"]))
+            at, free_from = place.id, _minutes(stop["depart"])
+        if at != self.anchor.id:
+            back = leg(at, self.anchor.id)
+            travel_total += back.minutes if back else 0
+        working.day["travel_min"] = travel_total
+        working.day["cost_estimate"] = {
+            "amount": round(
+                sum(float((stop.get("cost_estimate") or {}).get("amount") or 0) for stop in working.day["stops"]), 2
+            ),
+            "currency": self.currency,
+        }
+        return TripProblem(
+            start_date=self.trip["start_date"],
+            end_date=self.trip["end_date"],
+            anchors=[DayAnchor(start_node_id=self.anchor.id, end_node_id=self.anchor.id)],
+            places=[
+                engine_place(place, 1.0, self.currency) for place in resolved.values() if place.id != self.anchor.id
+            ],
+            matrix=matrix,
+            preferences=Preferences(
+                pace=self.pace, max_places_per_day=self.settings.max_places_per_day, travellers=self.travellers
+            ),
+        )
+
+    # ----- validation -----------------------------------------------------------------------------------------
+
+    def check(self, working: DayEnrichment, problem: TripProblem) -> None:
+        """Run the validator over the day's resolved stops; store its findings as stop and day warnings."""
+        stops = working.day["stops"]
+        planned = [index for index, place in enumerate(working.places) if place is not None]
+        plan = Itinerary(
+            days=[
+                DayPlan(
+                    date=working.day["date"],
+                    stops=[
+                        EngineStop(
+                            place_id=str(stops[index]["place_id"]),
+                            name=str(stops[index]["name"]),
+                            arrive_minute=_minutes(stops[index]["arrive"]),
+                            depart_minute=_minutes(stops[index]["depart"]),
+                        )
+                        for index in planned
+                    ],
+                )
+            ],
+            produced_by=Producer.USER,
+        )
+        names = {str(stops[index]["place_id"]): str(stops[index]["name"]) for index in planned}
+        day_warnings: list[str] = []
+        for violation in validate(problem, plan):
+            message = violation.message
+            for place_id, name in names.items():
+                message = message.replace(place_id, name)
+            if violation.rule == "place_repeated":
+                message = "already on this day"
+            text = f"{RULE_WORDS.get(violation.rule, violation.rule)}: {message}"
+            if violation.stop_index is not None and violation.stop_index < len(planned):
+                stops[planned[violation.stop_index]]["warnings"].append(text)
+            else:
+                day_warnings.append(text)
+        working.day["warnings"] = day_warnings
+
+    def enrich_day(self, day: Mapping[str, Any]) -> dict[str, Any]:
+        working = self.resolve(copy.deepcopy(dict(day)))
+        problem = self.schedule(working)
+        self.check(working, problem)
+        return working.day
+
+
+def _mark_repeats(days: list[dict[str, Any]], changed: set[str]) -> None:
+    """A place planned on two days: warn on its stops of the changed days (the validator sees one day at a time)."""
+    first_date: dict[str, str] = {}
+    for day in days:
+        for stop in day.get("stops") or []:
+            if stop.get("place_id"):
+                first_date.setdefault(str(stop["place_id"]), str(day["date"]))
+    for day in days:
+        if str(day["date"]) not in changed:
+            continue
+        for stop in day.get("stops") or []:
+            first = first_date.get(str(stop.get("place_id")))
+            if first is not None and first != str(day["date"]):
+                stop.setdefault("warnings", []).append(f"planned twice: also on {first}")
+
+
+def enrich_days(
+    trip: Mapping[str, Any],
+    dates: list[str],
+    maps: MapsService,
+    usage: MapsUsage,
+    settings: Settings,
+    *,
+    fan_out_width: int = ENRICH_FAN_OUT,
+) -> list[dict[str, Any]]:
+    """All of the trip's days, with the days in ``dates`` enriched (the others as stored).
+
+    Days, and the name lookups within a day, run ``fan_out_width`` at a time (1: one after another)."""
+    enricher = TripEnricher(trip, maps, usage, settings, fan_out=fan_out_width)
+    wanted = set(dates)
+    stored = [dict(day) for day in trip.get("days") or []]
+    changed = [index for index, day in enumerate(stored) if str(day.get("date")) in wanted]
+    enriched = fan_out(lambda index: enricher.enrich_day(stored[index]), changed, fan_out_width)
+    days = list(stored)
+    for index, day in zip(changed, enriched, strict=True):
+        days[index] = day
+    _mark_repeats(days, wanted)
+    return days

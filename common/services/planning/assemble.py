@@ -1,0 +1,185 @@
+"""Turn the engine's itinerary and the model's descriptions into the stored trip's fields."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from common.domain.ai import Proposal
+from common.domain.itinerary import DayPlan, DropReason, Itinerary, TripProblem
+from common.domain.maps import Destination, Place
+from common.domain.maps_engine import MAX_DESCRIPTION, fallback_description
+
+DROP_REASONS: dict[DropReason, str] = {
+    DropReason.CLOSED: "closed on the days of the trip",
+    DropReason.NO_TIME: "no time left in the days",
+    DropReason.OVER_BUDGET: "over budget",
+    DropReason.AVOIDED: "you asked to avoid it",
+    DropReason.UNREACHABLE: "no route to it by the chosen transport",
+    DropReason.MEAL_NOT_NEEDED: "no meal slot left for it",
+}
+CATEGORY_WORDS: dict[str, str] = {
+    "attraction": "sights",
+    "museum": "museums",
+    "park": "parks",
+    "viewpoint": "views",
+    "market": "markets",
+    "religious_site": "sacred sites",
+    "neighbourhood": "neighbourhood walks",
+    "restaurant": "food",
+    "cafe": "cafes",
+    "bar": "bars",
+}
+
+
+def _money(amount: float, currency: str) -> dict[str, Any]:
+    return {"amount": round(amount, 2), "currency": currency}
+
+
+def _keywords(text: str) -> set[str]:
+    """Content words of ``text``, folded and crudely singularised (enough to compare themes with places)."""
+    words = text.casefold().replace("-", " ").replace("_", " ").split()
+    return {word.rstrip("s") for word in words if len(word) > 3}
+
+
+def _matching_theme(themes: list[str], used: set[int], categories: list[str], names: list[str]) -> str | None:
+    """The proposed theme that best fits what the day actually holds (themes are proposed before scheduling)."""
+    words = _keywords(" ".join([*(CATEGORY_WORDS.get(category, category) for category in categories), *names]))
+    best, best_score = None, 0
+    for position, theme in enumerate(themes):
+        if position in used:
+            continue
+        score = len(words & _keywords(theme))
+        if score > best_score:
+            best, best_score = position, score
+    if best is None:
+        return None
+    used.add(best)
+    return themes[best]
+
+
+def _derived_theme(categories: list[str]) -> str:
+    words = [
+        CATEGORY_WORDS[category] for category, _ in Counter(categories).most_common() if category in CATEGORY_WORDS
+    ]
+    words = [word for word in words if word not in ("food", "cafes")][:2] or ["the city"]
+    return " and ".join(words).capitalize()
+
+
+def assemble_trip(
+    *,
+    itinerary: Itinerary,
+    problem: TripProblem,
+    destination: Destination,
+    places: dict[str, Place],
+    proposal: Proposal,
+    budget_currency: str,
+    budget_limit: float | None,
+    time_zone: str,
+    extra_dropped: list[dict[str, str]],
+    extra_warnings: list[str],
+    planner: dict[str, Any],
+    offline: bool,
+) -> dict[str, Any]:
+    """The fields of a ``ready`` trip (days, budget, dropped, warnings, destination, planner)."""
+    descriptions: dict[str, str] = {}
+    for proposed in proposal.places:
+        if proposed.place_id and proposed.description:
+            descriptions.setdefault(proposed.place_id, proposed.description)
+    by_name = {" ".join(p.name.casefold().split()): p.description for p in proposal.places if p.description}
+    engine_places = {place.id: place for place in problem.places}
+    days: list[dict[str, Any]] = []
+    used_themes: set[int] = set()
+    for index, day in enumerate(itinerary.days):
+        stops: list[dict[str, Any]] = []
+        for stop in day.stops:
+            place = places[stop.place_id]
+            description = descriptions.get(place.id) or by_name.get(" ".join(place.name.casefold().split()))
+            leg = stop.leg_from_previous
+            stops.append(
+                {
+                    "place_id": place.id,
+                    "name": place.name[:120],
+                    "category": place.category,
+                    "location": {"lat": place.location.latitude, "lng": place.location.longitude},
+                    "arrive": stop.arrive,
+                    "depart": stop.depart,
+                    "duration_min": stop.depart_minute - stop.arrive_minute,
+                    "cost_estimate": _money(stop.cost, budget_currency),
+                    "description": (description or fallback_description(place))[:MAX_DESCRIPTION],
+                    "travel_from_previous": None
+                    if leg is None
+                    else {"mode": leg.mode.value, "duration_min": leg.minutes, "distance_m": leg.metres},
+                    "meal": stop.meal.value if stop.meal else None,
+                    "warnings": [],
+                }
+            )
+        categories = [engine_places[stop.place_id].category for stop in day.stops]
+        names = [places[stop.place_id].name for stop in day.stops]
+        theme = _matching_theme(proposal.day_themes, used_themes, categories, names) or _derived_theme(categories)
+        days.append(
+            {
+                "date": day.date.isoformat(),
+                "theme": theme[:80],
+                "summary": _day_summary(len(stops), day.travel_minutes, day.cost, budget_currency),
+                "stops": stops,
+                "travel_min": day.travel_minutes,
+                "cost_estimate": _money(day.cost, budget_currency),
+                "cost_by_category": _day_costs(day),
+                "warnings": [w.message for w in itinerary.warnings if w.day_index == index],
+            }
+        )
+    dropped = list(extra_dropped)
+    for item in itinerary.dropped:
+        name = places[item.place_id].name if item.place_id in places else item.place_id
+        if all(existing["name"] != name for existing in dropped):
+            dropped.append({"name": name[:120], "reason": DROP_REASONS.get(item.reason, item.reason.value)})
+    warnings = list(extra_warnings) + [w.message for w in itinerary.warnings if w.day_index is None]
+    if offline:
+        warnings.insert(
+            0,
+            "Planned by the offline planner (no Gemini credentials configured): choices follow "
+            "ratings and your interests, descriptions are plain.",
+        )
+    costs = itinerary.costs
+    return {
+        "destination": {
+            "name": destination.name,
+            "place_id": destination.place_id,
+            "location": {"lat": destination.location.latitude, "lng": destination.location.longitude},
+            "time_zone": time_zone,
+        },
+        "days": days,
+        "budget": {
+            "currency": budget_currency,
+            "limit": budget_limit,
+            "estimated_total": costs.total,
+            "by_category": {
+                "activities": round(costs.activities, 2),
+                "food": round(costs.food, 2),
+                "local_transport": round(costs.local_transport, 2),
+            },
+        },
+        "dropped": dropped,
+        "warnings": warnings,
+        "tips": list(proposal.tips),
+        "planner": planner,
+        "solver": {"produced_by": itinerary.produced_by.value, "solve_seconds": round(itinerary.solve_seconds, 3)},
+    }
+
+
+def _day_costs(day: DayPlan) -> dict[str, float]:
+    """A day's cost split like the trip's budget (kept on the day so one day can be re-planned alone)."""
+    food = sum(stop.cost for stop in day.stops if stop.meal is not None)
+    activities = sum(stop.cost for stop in day.stops if stop.meal is None)
+    return {
+        "activities": round(activities, 2),
+        "food": round(food, 2),
+        "local_transport": round(max(0.0, day.cost - food - activities), 2),
+    }
+
+
+def _day_summary(stops: int, travel_minutes: int, cost: float, currency: str) -> str:
+    if stops == 0:
+        return "A free day: nothing scheduled."
+    return f"{stops} stop{'s' if stops != 1 else ''}, {travel_minutes} min of travel, about {cost:.0f} {currency}."

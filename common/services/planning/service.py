@@ -1,0 +1,517 @@
+"""Planning a trip end to end: admit, resolve, choose (model), schedule (engine), validate, describe, store.
+
+The model chooses and describes places; every place it names is resolved through the Maps layer or dropped with a
+reason; the engine decides order and times; the validator must find nothing before a trip is stored ``ready``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from common.domain.ai import ModelUsage, Planner, Proposal, TripBrief
+from common.domain.itinerary import (
+    DayAnchor,
+    Pace,
+    Preferences,
+    TransportCosts,
+    TripProblem,
+    validate,
+)
+from common.domain.itinerary import plan_trip as schedule_trip
+from common.domain.maps import Destination, MapsService, MapsUsage, Place, Waypoint
+from common.domain.maps.errors import MapsPlaceNotFound
+from common.domain.maps.estimates import category_for_types
+from common.domain.maps.names import names_match
+from common.domain.maps_engine import MEAL_CATEGORIES, engine_matrix, engine_place
+from common.domain.needs import needs_step_free, wants_vegetarian
+from common.foundation import currency
+from common.foundation.clients import Lazy
+from common.foundation.config import Settings
+from common.foundation.errors import AppError, InternalError, InvalidRequest, backing_service_unavailable
+from common.foundation.log import get_logger
+from common.foundation.times import utc_now
+from common.services.planning.assemble import assemble_trip
+from common.services.planning.toolbox import MapsToolBox
+from common.services.trips import admission, store
+from common.services.trips.models import ProgressStage, TripRequest, parse_trip_request
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+logger = get_logger(__name__)
+
+TRANSIT_FARE_USD = 2.5
+DRIVE_COST_PER_KM_USD = 0.35
+MAX_CANDIDATES = 60  # the matrix grows with the square: 60 candidates are at most 3,721 elements (cached per pair)
+NOT_A_STOP = {"hotel", "locality", "other"}
+NOT_A_DESTINATION = {"hotel", "restaurant", "cafe", "bar"}
+AVOID_KEYWORDS: dict[str, str] = {
+    "nightlife": "bar",
+    "bar": "bar",
+    "bars": "bar",
+    "pubs": "bar",
+    "clubs": "bar",
+    "museum": "museum",
+    "museums": "museum",
+    "park": "park",
+    "parks": "park",
+    "market": "market",
+    "markets": "market",
+    "shopping": "market",
+    "temples": "religious_site",
+    "churches": "religious_site",
+    "religious sites": "religious_site",
+    "viewpoints": "viewpoint",
+    "cafes": "cafe",
+    "restaurants": "restaurant",
+    "neighbourhoods": "neighbourhood",
+    "neighborhoods": "neighbourhood",
+}
+
+
+@dataclass(frozen=True)
+class PlanningDeps:
+    """What planning talks to; tests pass stand-ins (real clients on the local stack, or fakes for pure logic)."""
+
+    settings: Settings
+    firestore: firestore.Client
+    maps: MapsService
+    planner: Planner
+    clock: Callable[[], dt.datetime] = utc_now
+
+
+@dataclass
+class PlanningRun:
+    """State of one planning: its ids, counters, and what was dropped or noted along the way."""
+
+    trip_id: str
+    session_id: str
+    request: TripRequest
+    started: float = field(default_factory=time.monotonic)
+    maps_usage: MapsUsage = field(default_factory=MapsUsage)
+    model_usage: ModelUsage | None = None
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def vegetarian(self) -> bool:
+        """The dietary wishes ask for vegetarian food (``common.domain.needs``)."""
+        return wants_vegetarian(self.request.dietary)
+
+    @property
+    def step_free(self) -> bool:
+        """The accessibility wishes ask for step-free places and less walking."""
+        return needs_step_free(self.request.accessibility)
+
+    def drop(self, name: str, reason: str) -> None:
+        if all(item["name"] != name for item in self.dropped):
+            self.dropped.append({"name": name[:120], "reason": reason})
+
+    def planner_report(self) -> dict[str, Any]:
+        usage = self.model_usage
+        return {
+            "provider": usage.provider if usage else "none",
+            "model": usage.model if usage else None,
+            "llm_calls": usage.llm_calls if usage else 0,
+            "function_calls": usage.function_calls if usage else 0,
+            "tokens": {"prompt": usage.prompt_tokens if usage else 0, "output": usage.output_tokens if usage else 0},
+            "maps_calls": self.maps_usage.total_upstream_calls,
+            "cache_hits": sum(self.maps_usage.cache_hits.values()),
+            "maps_elements": self.maps_usage.billable_elements,
+            "duration_ms": int((time.monotonic() - self.started) * 1000),
+        }
+
+
+def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]:
+    """Validate, admit against quotas, plan and store a trip; return it as the API shows it.
+
+    Raises ``InvalidRequest`` and ``QuotaExceeded`` before anything is stored; after the trip exists, any failure
+    stores it as ``failed`` with the reason and is raised again (with the trip id in its details).
+    """
+    settings, client = deps.settings, deps.firestore
+    now = deps.clock()
+    request = parse_trip_request(body, settings, now.date())
+    if request.budget is not None:
+        currency.require_supported(request.budget.currency)
+    trip_id = store.new_trip_id()
+    session_id = admission.admit_planning(
+        client, user_id=user_id, trip_id=trip_id, kind="plan", settings=settings, now=now
+    )
+    planning = store.planning_document(trip_id, user_id, request, now)
+    store.create_trip(client, planning)
+    run = PlanningRun(trip_id=trip_id, session_id=session_id, request=request)
+    try:
+        fields = _plan(run, deps)
+    except Exception as error:
+        _record_failure(run, deps, error)
+        if isinstance(error, AppError):
+            error.details.append({"trip_id": trip_id})
+        raise
+    trip = store.trip_response(store.complete_trip(client, planning, fields, deps.clock()))
+    _finish_session(run, deps, "completed")
+    report = fields["planner"]
+    logger.info(
+        "trip planned",
+        extra={
+            "fields": {
+                "user_id": user_id,
+                "trip_id": trip_id,
+                "provider": report["provider"],
+                "model": report["model"],
+                "duration_ms": report["duration_ms"],
+                "llm_calls": report["llm_calls"],
+                "tokens": report["tokens"],
+                "maps_calls": report["maps_calls"],
+                "cache_hits": report["cache_hits"],
+                "maps_elements": report["maps_elements"],
+                "days": len(trip["days"]),
+            }
+        },
+    )
+    return trip
+
+
+def _record_failure(run: PlanningRun, deps: PlanningDeps, error: Exception) -> None:
+    unavailable = None if isinstance(error, AppError) else backing_service_unavailable(error)
+    firestore_down = unavailable is not None
+    known = error if isinstance(error, AppError) else unavailable
+    if known is not None:
+        code, message = known.code, known.message
+    else:
+        code, message = InternalError.code, InternalError.default_message
+    (logger.warning if isinstance(error, AppError) else logger.error)(
+        "planning failed: %s",
+        code,
+        exc_info=not isinstance(error, AppError),
+        extra={"fields": {"trip_id": run.trip_id, "error_code": code}},
+    )
+    try:
+        # With Firestore itself down, one quick attempt: waiting out the client's retry deadline again would most
+        # likely fail the same way. If it does, cleanup_sessions fails the trip once its planning times out.
+        store.fail_trip(
+            deps.firestore,
+            run.trip_id,
+            code=code,
+            message=message,
+            now=deps.clock(),
+            extra={"planner": run.planner_report(), "dropped": run.dropped, "warnings": run.warnings},
+            quick=firestore_down,
+        )
+        if not firestore_down:
+            _finish_session(run, deps, "failed", reason=code)
+    except Exception:
+        logger.exception("could not record the failure of trip %s; the cleanup sweep will", run.trip_id)
+
+
+def _finish_session(run: PlanningRun, deps: PlanningDeps, status: Any, reason: str | None = None) -> None:
+    usage = run.model_usage
+    admission.finish_session(
+        deps.firestore,
+        run.session_id,
+        status=status,
+        now=deps.clock(),
+        provider=usage.provider if usage else None,
+        model=usage.model if usage else None,
+        usage=run.planner_report(),
+        tool_log=usage.tool_log if usage else [],
+        reason=reason,
+    )
+
+
+def _progress(run: PlanningRun, deps: PlanningDeps, stage: ProgressStage) -> None:
+    now = deps.clock()
+    store.set_progress(deps.firestore, run.trip_id, stage, now)
+    admission.touch_session(deps.firestore, run.session_id, now)
+
+
+def _plan(run: PlanningRun, deps: PlanningDeps) -> dict[str, Any]:
+    _progress(run, deps, "resolving")
+    destination = resolve_destination(run, deps)
+    return choose_and_schedule(run, deps, destination, on_stage=lambda stage: _progress(run, deps, stage))
+
+
+def resolve_destination(run: PlanningRun, deps: PlanningDeps) -> Destination:
+    """The request's destination as a city or area on Google Maps (400 when there is none)."""
+    request = run.request
+    try:
+        destination = deps.maps.resolve_destination(
+            request.destination, language_code=request.language, usage=run.maps_usage
+        )
+    except MapsPlaceNotFound:
+        destination = None
+    if destination is None or category_for_types(None, destination.types) in NOT_A_DESTINATION:
+        raise InvalidRequest(
+            "the destination was not found",
+            details=[{"field": "destination", "message": "no city or area of that name on Google Maps"}],
+        )
+    return destination
+
+
+def choose_and_schedule(
+    run: PlanningRun,
+    deps: PlanningDeps,
+    destination: Destination,
+    *,
+    exclude_ids: frozenset[str] = frozenset(),
+    on_stage: Callable[[ProgressStage], None] | None = None,
+) -> dict[str, Any]:
+    """Ask the planner for places, resolve them, schedule the request's dates, validate, and describe.
+
+    ``exclude_ids`` are places the plan must not use (e.g. the other days of a trip when one day is re-planned).
+    """
+    request, settings = run.request, deps.settings
+    budget_currency = request.budget.currency if request.budget else settings.default_budget_currency
+    tools = MapsToolBox(
+        deps.maps,
+        destination,
+        language=request.language,
+        radius_m=min(settings.default_search_radius * 1000, 50_000.0),
+        usage=run.maps_usage,
+    )
+    lodging = _resolve_lodging(run, tools)
+
+    if on_stage:
+        on_stage("choosing")
+    proposal, run.model_usage = deps.planner.propose(_brief(request, destination), tools)
+
+    candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
+    avoid_ids, avoid_categories = _resolve_avoid(run, tools)
+    candidates = [place for place in candidates if place.id not in exclude_ids]
+    candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
+
+    if on_stage:
+        on_stage("scheduling")
+    problem = _problem(
+        run, deps, destination, lodging, candidates, priorities, must_ids, avoid_ids, avoid_categories, budget_currency
+    )
+    itinerary = schedule_trip(problem)
+    violations = validate(problem, itinerary)
+    if violations:
+        logger.error(
+            "the plan failed validation",
+            extra={
+                "fields": {
+                    "trip_id": run.trip_id,
+                    "violations": [violation.model_dump() for violation in violations[:20]],
+                }
+            },
+        )
+        raise InternalError("the scheduled plan failed validation")
+
+    if on_stage:
+        on_stage("describing")
+    return assemble_trip(
+        itinerary=itinerary,
+        problem=problem,
+        destination=destination,
+        places={place.id: place for place in candidates},
+        proposal=proposal,
+        budget_currency=budget_currency,
+        budget_limit=request.budget.amount if request.budget else None,
+        time_zone=destination.time_zone or settings.default_timezone,
+        extra_dropped=run.dropped,
+        extra_warnings=run.warnings,
+        planner=run.planner_report(),
+        offline=run.model_usage.provider == "offline" if run.model_usage else False,
+    )
+
+
+def _brief(request: TripRequest, destination: Destination) -> TripBrief:
+    return TripBrief(
+        destination=destination.name,
+        destination_place_id=destination.place_id,
+        time_zone=destination.time_zone,
+        start_date=request.start_date,
+        end_date=request.end_date,
+        travelers=request.travelers,
+        pace=request.pace,
+        transport=request.transport,
+        interests=list(request.interests),
+        must_include=list(request.must_include),
+        avoid=list(request.avoid),
+        dietary=list(request.dietary),
+        accessibility=list(request.accessibility),
+        budget_amount=request.budget.amount if request.budget else None,
+        budget_currency=request.budget.currency if request.budget else None,
+        language=request.language,
+        lodging=request.lodging,
+    )
+
+
+def _resolve_lodging(run: PlanningRun, tools: MapsToolBox) -> Place | None:
+    if not run.request.lodging:
+        return None
+    found = tools.find(run.request.lodging, max_results=1)
+    if not found:
+        run.warnings.append("the lodging was not found on Google Maps; days start and end at the destination centre")
+        return None
+    return found[0]
+
+
+def _resolve_by_name(tools: MapsToolBox, name: str) -> Place | None:
+    """The place a name designates near the destination, or ``None`` (never a loose match)."""
+    for place in tools.seen.values():
+        if names_match(name, place.name):
+            return place
+    found = tools.find(name, max_results=3)
+    return next((place for place in found if names_match(name, place.name)), None)
+
+
+def _resolve_candidates(
+    run: PlanningRun, tools: MapsToolBox, proposal: Proposal
+) -> tuple[list[Place], dict[str, float], set[str]]:
+    """Every proposed or required place as a real Maps place; the rest dropped with a reason."""
+    chosen: dict[str, Place] = {}
+    priorities: dict[str, float] = {}
+    must_ids: set[str] = set()
+    for wanted in run.request.must_include:
+        try:
+            place = _resolve_by_name(tools, wanted)
+        except MapsPlaceNotFound:
+            place = None
+        if place is None:
+            run.drop(wanted, "must-include not found on Google Maps near the destination")
+            run.warnings.append(f"must-include {wanted!r} was not found on Google Maps")
+            continue
+        chosen[place.id] = place
+        must_ids.add(place.id)
+        priorities[place.id] = 10.0
+    for proposed in proposal.places:
+        seen = tools.seen
+        place = seen.get(proposed.place_id) if proposed.place_id else None
+        if place is None:
+            try:
+                place = _resolve_by_name(tools, proposed.name)
+            except MapsPlaceNotFound:
+                place = None
+        if place is None:
+            run.drop(proposed.name, "not found on Google Maps near the destination")
+            continue
+        chosen.setdefault(place.id, place)
+        if proposed.must_include:
+            must_ids.add(place.id)
+        priorities[place.id] = max(priorities.get(place.id, 0.0), float(proposed.priority))
+    return list(chosen.values()), priorities, must_ids
+
+
+def _resolve_avoid(run: PlanningRun, tools: MapsToolBox) -> tuple[set[str], set[str]]:
+    ids: set[str] = set()
+    categories: set[str] = set()
+    for wanted in run.request.avoid:
+        keyword = " ".join(wanted.casefold().split())
+        if keyword in AVOID_KEYWORDS:
+            categories.add(AVOID_KEYWORDS[keyword])
+            continue
+        try:
+            place = _resolve_by_name(tools, wanted)
+        except MapsPlaceNotFound:
+            place = None
+        if place is not None and names_match(wanted, place.name):
+            ids.add(place.id)
+    return ids, categories
+
+
+def _with_needed_details(run: PlanningRun, tools: MapsToolBox, candidates: list[Place]) -> list[Place]:
+    """Fetch details only where a stated need depends on them: searches do not ask for the vegetarian and
+    accessibility fields (they would raise the price of every search)."""
+    vegetarian, step_free = run.vegetarian, run.step_free
+    wanted = [
+        place.id
+        for place in candidates
+        if step_free or (vegetarian and place.category in MEAL_CATEGORIES and place.serves_vegetarian_food is None)
+    ]
+    if not wanted:
+        return candidates
+    details = tools.maps.get_places(wanted, language_code=run.request.language, usage=run.maps_usage)
+    return [details.get(place.id, place) for place in candidates]
+
+
+def _filter_candidates(run: PlanningRun, candidates: list[Place], must_ids: set[str]) -> list[Place]:
+    """Drop what cannot be a stop or breaks a stated need; keep at most ``MAX_CANDIDATES`` (must-includes first)."""
+    vegetarian, step_free = run.vegetarian, run.step_free
+    kept: list[Place] = []
+    for place in candidates:
+        if place.category in NOT_A_STOP and place.id not in must_ids:
+            run.drop(place.name, f"a {place.category} is not a place to visit")
+        elif vegetarian and place.category in MEAL_CATEGORIES and place.serves_vegetarian_food is False:
+            run.drop(place.name, "does not serve vegetarian food")
+        elif step_free and place.wheelchair_accessible is False:
+            run.drop(place.name, "not wheelchair accessible")
+        else:
+            kept.append(place)
+    kept.sort(key=lambda place: (place.id not in must_ids,))
+    for place in kept[MAX_CANDIDATES:]:
+        run.drop(place.name, "more candidates than one plan considers")
+    return kept[:MAX_CANDIDATES]
+
+
+def _problem(
+    run: PlanningRun,
+    deps: PlanningDeps,
+    destination: Destination,
+    lodging: Place | None,
+    candidates: list[Place],
+    priorities: dict[str, float],
+    must_ids: set[str],
+    avoid_ids: set[str],
+    avoid_categories: set[str],
+    budget_currency: str,
+) -> TripProblem:
+    request, settings = run.request, deps.settings
+    anchor = Waypoint.of(lodging) if lodging else Waypoint.of(destination)
+    nodes = [anchor] + [Waypoint.of(place) for place in candidates if place.id != anchor.id]
+    matrix = engine_matrix(deps.maps, nodes, request.transport, run.maps_usage)
+    fallback = None
+    if run.step_free and request.transport == "walk":
+        fallback = engine_matrix(deps.maps, nodes, "transit", run.maps_usage)
+    return TripProblem(
+        start_date=request.start_date,
+        end_date=request.end_date,
+        anchors=[DayAnchor(start_node_id=anchor.id, end_node_id=anchor.id)],
+        places=[
+            engine_place(place, priorities.get(place.id, 1.0), budget_currency)
+            for place in candidates
+            if place.id != anchor.id
+        ],
+        matrix=matrix,
+        fallback_matrix=fallback,
+        preferences=Preferences(
+            pace=Pace(request.pace),
+            max_places_per_day=settings.max_places_per_day,
+            must_include_ids=sorted(must_ids - {anchor.id}),
+            avoid_place_ids=sorted(avoid_ids),
+            avoid_categories=sorted(avoid_categories),
+            travellers=request.travelers,
+            budget_limit=request.budget.amount if request.budget else None,
+            reduced_walking=fallback is not None,
+        ),
+        transport_costs=TransportCosts(
+            transit_fare_per_person_per_leg=currency.convert(TRANSIT_FARE_USD, "USD", budget_currency)
+            if request.transport == "transit"
+            else 0.0,
+            drive_cost_per_km=currency.convert(DRIVE_COST_PER_KM_USD, "USD", budget_currency)
+            if request.transport == "drive"
+            else 0.0,
+        ),
+        solver_time_limit_seconds=settings.solver_time_limit_seconds,
+    )
+
+
+def _build_default_deps() -> PlanningDeps:
+    from common.domain.ai import build_planner
+    from common.domain.maps import maps_service
+    from common.foundation.clients import firestore_client
+    from common.foundation.config import get_settings
+    from common.foundation.secrets import gemini_api_key
+
+    settings = get_settings()
+    planner = build_planner(settings, api_key=lambda: gemini_api_key(settings))
+    return PlanningDeps(settings=settings, firestore=firestore_client.get(), maps=maps_service.get(), planner=planner)
+
+
+default_deps: Lazy[PlanningDeps] = Lazy(_build_default_deps)
+"""The process's planning dependencies, built on the first plan."""

@@ -1,0 +1,273 @@
+"""``PATCH /trips/{id}``: the edit an app sends, its validation, and the trip fields it produces.
+
+``days`` replaces the stops of each day it names (other days are untouched): stops are given by place id or by name;
+a stop moved from another day keeps what was known about it; times come in pairs (``arrive`` and ``depart``, both
+``HH:MM``) or not at all, in which case the stop is timed automatically (provisionally here, from real travel times
+by the ``enrich_places`` trigger). Optimistic concurrency: the edit names the version it was made from.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from common.foundation.config import Settings
+from common.foundation.errors import Conflict, InvalidRequest
+from common.services.trips import day_inputs
+from common.services.trips.models import CalendarDate, PlaceName, _clean_text, _problems_from
+
+MAX_TITLE = 120
+MAX_NOTES = 2000
+DAY_START_MINUTE = 9 * 60
+PROVISIONAL_TRAVEL_MIN = 15
+DEFAULT_VISIT_MIN = 60
+LAST_MINUTE = 23 * 60 + 59
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_PLACE_ID = r"^[A-Za-z0-9_\-]{1,512}$"
+_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,12})"?$')
+
+
+def _clean_notes(value: str) -> str:
+    return "" if not value.strip() else _clean_text(value)
+
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE), AfterValidator(_clean_text)
+]
+Notes = Annotated[str, StringConstraints(max_length=MAX_NOTES), AfterValidator(_clean_notes)]
+Clock = Annotated[str, StringConstraints(pattern=_CLOCK)]
+PlaceId = Annotated[str, StringConstraints(pattern=_PLACE_ID)]
+
+
+class StopEdit(BaseModel):
+    """A stop of an edited day: ``place_id`` or ``name`` (or both); ``arrive`` and ``depart`` together or neither."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    place_id: PlaceId | None = None
+    name: PlaceName | None = None
+    arrive: Clock | None = Field(None, description="HH:MM, local time at the destination")
+    depart: Clock | None = Field(None, description="HH:MM, after arrive")
+
+
+class DayEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date: CalendarDate = Field(description="A date of the trip")
+    stops: list[StopEdit] = Field(max_length=100, description="The day's stops in order; [] empties the day")
+
+
+class TripPatch(BaseModel):
+    """An edit. ``version`` (or an ``If-Match: "N"`` header) is the trip version the edit was made from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int | None = Field(None, ge=1, description="Required unless If-Match is sent")
+    title: Title | None = None
+    notes: Notes | None = Field(None, description="Empty text clears the notes")
+    days: list[DayEdit] | None = Field(None, max_length=60)
+
+
+def version_from_if_match(header: str | None) -> int | None:
+    """``If-Match: "7"`` (or ``W/"7"``, or ``7``) -> 7; absent -> None; anything else is refused."""
+    if header is None:
+        return None
+    match = _ETAG.match(header.strip())
+    if not match:
+        raise InvalidRequest(
+            "If-Match is not valid", details=[{"field": "If-Match", "message": 'must be the trip version, as "N"'}]
+        )
+    return int(match.group(1))
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _clock(minute: int) -> str:
+    minute = max(0, min(LAST_MINUTE, minute))
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _trip_dates(trip: Mapping[str, Any]) -> tuple[dt.date, dt.date] | None:
+    try:
+        return dt.date.fromisoformat(str(trip["start_date"])), dt.date.fromisoformat(str(trip["end_date"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _rule_problems(patch: TripPatch, trip: Mapping[str, Any], settings: Settings) -> list[dict[str, str]]:
+    problems: list[dict[str, str]] = []
+    if patch.days is None:
+        return problems
+    dates = _trip_dates(trip)
+    seen: set[dt.date] = set()
+    max_stops = settings.max_places_per_day * 2
+    for day_index, day in enumerate(patch.days):
+        where = f"days.{day_index}"
+        if dates is not None and not dates[0] <= day.date <= dates[1]:
+            problems.append(
+                {"field": f"{where}.date", "message": f"must be a date of the trip ({dates[0]}..{dates[1]})"}
+            )
+        if day.date in seen:
+            problems.append({"field": f"{where}.date", "message": "named twice"})
+        seen.add(day.date)
+        if len(day.stops) > max_stops:
+            problems.append({"field": f"{where}.stops", "message": f"at most {max_stops} stops a day"})
+        for stop_index, stop in enumerate(day.stops):
+            at = f"{where}.stops.{stop_index}"
+            if stop.place_id is None and stop.name is None:
+                problems.append({"field": at, "message": "give a place_id or a name"})
+            if (stop.arrive is None) != (stop.depart is None):
+                problems.append({"field": at, "message": "give both arrive and depart, or neither"})
+            elif stop.arrive is not None and stop.depart is not None and stop.depart <= stop.arrive:
+                problems.append({"field": f"{at}.depart", "message": "must be after arrive"})
+    return problems
+
+
+def parse_patch(body: Any, trip: Mapping[str, Any], settings: Settings, if_match: int | None) -> tuple[TripPatch, int]:
+    """The validated edit and the version it was made from; every problem is listed."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object", details=[{"field": "body", "message": "not an object"}])
+    problems: list[dict[str, str]] = []
+    patch: TripPatch | None = None
+    try:
+        patch = TripPatch.model_validate(body)
+    except ValidationError as error:
+        problems = _problems_from(error)
+    if patch is not None:
+        problems += _rule_problems(patch, trip, settings)
+        if patch.title is None and patch.notes is None and patch.days is None:
+            problems.append({"field": "body", "message": "nothing to change: give title, notes or days"})
+    version = patch.version if patch is not None else None
+    if version is not None and if_match is not None and version != if_match:
+        problems.append({"field": "version", "message": "differs from If-Match"})
+    version = version if version is not None else if_match
+    if version is None and not any(problem["field"] == "version" for problem in problems):
+        problems.append({"field": "version", "message": 'required (or send If-Match: "N")'})
+    if problems or patch is None or version is None:
+        raise InvalidRequest("the edit is not valid", details=problems)
+    return patch, version
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _known_stops(days: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    by_id: dict[str, dict[str, Any]] = {}
+    by_name: dict[str, dict[str, Any]] = {}
+    for day in days:
+        for stop in day.get("stops") or []:
+            if stop.get("place_id"):
+                by_id.setdefault(stop["place_id"], stop)
+            if stop.get("name"):
+                by_name.setdefault(_fold(stop["name"]), stop)
+    return by_id, by_name
+
+
+def _new_stop(edit: StopEdit, currency: str) -> dict[str, Any]:
+    return {
+        "place_id": edit.place_id,
+        "name": edit.name or "",
+        "category": "other",
+        "location": None,
+        "arrive": "00:00",
+        "depart": "00:00",
+        "duration_min": DEFAULT_VISIT_MIN,
+        "cost_estimate": {"amount": 0.0, "currency": currency},
+        "description": "",
+        "travel_from_previous": None,
+        "warnings": [],
+    }
+
+
+def edited_stops(
+    day: DayEdit, known: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]], currency: str
+) -> list[dict[str, Any]]:
+    """The stored stops of an edited day: known places keep their details; times are the user's (``timing: fixed``)
+    or provisional (``timing: auto``: previous departure + 15 min, for the stop's usual duration)."""
+    by_id, by_name = known
+    stops: list[dict[str, Any]] = []
+    free_from = DAY_START_MINUTE
+    for edit in day.stops:
+        existing = by_id.get(edit.place_id) if edit.place_id else None
+        if existing is None and edit.name and not edit.place_id:
+            existing = by_name.get(_fold(edit.name))
+        stop = copy.deepcopy(existing) if existing is not None else _new_stop(edit, currency)
+        if edit.name and existing is None:
+            stop["name"] = edit.name
+        stop["warnings"] = []
+        duration = int(stop.get("duration_min") or DEFAULT_VISIT_MIN)
+        if edit.arrive is not None and edit.depart is not None:
+            arrive, depart = _minutes(edit.arrive), _minutes(edit.depart)
+            stop["timing"] = "fixed"
+        else:
+            arrive = free_from + (PROVISIONAL_TRAVEL_MIN if stops else 0)
+            depart = min(LAST_MINUTE, arrive + duration)
+            stop["timing"] = "auto"
+        stop["arrive"], stop["depart"] = _clock(arrive), _clock(depart)
+        stop["duration_min"] = max(0, _minutes(stop["depart"]) - _minutes(stop["arrive"]))
+        free_from = _minutes(stop["depart"])
+        stops.append(stop)
+    return stops
+
+
+def _empty_day(date: dt.date, currency: str) -> dict[str, Any]:
+    return {
+        "date": date.isoformat(),
+        "theme": "",
+        "summary": "",
+        "stops": [],
+        "travel_min": 0,
+        "cost_estimate": {"amount": 0.0, "currency": currency},
+        "warnings": [],
+    }
+
+
+def patch_fields(trip: Mapping[str, Any], patch: TripPatch, version: int, now: dt.datetime) -> dict[str, Any]:
+    """Pure: the fields to write for ``patch`` on ``trip`` (``Conflict`` when ``version`` is stale)."""
+    current = int(trip.get("version") or 0)
+    if version != current:
+        raise Conflict(
+            f"the trip is at version {current}, the edit was made from version {version}",
+            details=[{"current_version": current}],
+        )
+    fields: dict[str, Any] = {"version": current + 1, "updated_at": now}
+    if patch.title is not None:
+        fields["title"] = patch.title
+    if patch.notes is not None:
+        fields["notes"] = patch.notes or None
+    if patch.days is None:
+        return fields
+    if trip.get("status") != "ready":
+        raise Conflict("only a ready trip's days can be edited", details=[{"status": trip.get("status")}])
+    days = [dict(day) for day in trip.get("days") or []]
+    baseline = day_inputs.day_hashes(days)
+    currency = (trip.get("budget") or {}).get("currency") or "USD"
+    known = _known_stops(days)
+    by_date = {str(day.get("date")): day for day in days}
+    for edit in patch.days:
+        date = edit.date.isoformat()
+        day = by_date.get(date) or _empty_day(edit.date, currency)
+        day["stops"] = edited_stops(edit, known, currency)
+        day["warnings"] = []
+        by_date[date] = day
+    new_days = [by_date[date] for date in sorted(by_date)]
+    fields["days"] = new_days
+    enrichment = dict(trip.get("enrichment") or {})
+    if not isinstance(enrichment.get("day_hashes"), Mapping):
+        # First edit of a planned trip: the planner's days are the baseline, so only edited days are recomputed.
+        enrichment["day_hashes"] = baseline
+        enrichment["transport"] = trip.get("transport")
+    if day_inputs.input_hash(new_days, trip.get("transport")) != enrichment.get("input_hash"):
+        enrichment["status"] = "pending"
+        enrichment["reason"] = None
+    fields["enrichment"] = enrichment
+    return fields

@@ -1,0 +1,300 @@
+"""The trip planning contract: the request an app sends and the trip it gets back (and watches in Firestore).
+
+These models are the single source of the OpenAPI document (``scripts/openapi.py`` writes ``openapi.json``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+
+from common.foundation.config import Settings
+from common.foundation.errors import InvalidRequest
+
+Pace = Literal["relaxed", "moderate", "packed"]
+Transport = Literal["walk", "transit", "drive"]
+TripStatus = Literal["planning", "ready", "failed"]
+ProgressStage = Literal["queued", "resolving", "choosing", "scheduling", "describing", "done"]
+
+MAX_DAYS_AHEAD = 730  # opening hours and prices mean little further out
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+
+
+def _clean_text(value: str) -> str:
+    """NFC-normalised text without control or bidi-override characters; refuses NUL and control bytes."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+Destination = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_clean_text)
+]
+Interest = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_clean_text)
+]
+PlaceName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_clean_text)
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(_clean_text)
+]
+Lodging = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_clean_text)
+]
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _calendar_date_only(value: Any) -> Any:
+    """A date is written YYYY-MM-DD: a date-time, even at midnight, or a number is refused."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if not isinstance(value, str | dt.date) or isinstance(value, dt.datetime):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+CalendarDate = Annotated[dt.date, BeforeValidator(_calendar_date_only)]
+
+
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: float = Field(ge=0, le=10_000_000, description="Total for the group: activities, food, local transport")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+
+
+class TripRequest(BaseModel):
+    """What an app asks for. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    destination: Destination = Field(description="City or area, any script", examples=["Kyoto"])
+    start_date: CalendarDate
+    end_date: CalendarDate = Field(description="Inclusive; equal to start_date for a one-day trip")
+    travelers: int = Field(1, ge=1, le=50)
+    budget: Budget | None = None
+    interests: list[Interest] = Field(default_factory=list, max_length=10)
+    pace: Pace = "moderate"
+    transport: Transport = "transit"
+    must_include: list[PlaceName] = Field(default_factory=list, max_length=10)
+    avoid: list[PlaceName] = Field(default_factory=list, max_length=10)
+    dietary: list[ShortText] = Field(default_factory=list, max_length=5)
+    accessibility: list[ShortText] = Field(default_factory=list, max_length=5)
+    lodging: Lodging | None = None
+    language: str = Field("en", max_length=35, description="BCP-47 tag from SUPPORTED_LANGUAGES")
+
+    @property
+    def day_count(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+
+def _problems_from(error: ValidationError) -> list[dict[str, str]]:
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append({"field": field, "message": message})
+    return problems
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _rule_problems(
+    body: dict[str, Any], settings: Settings, today: dt.date, parsed: TripRequest | None = None
+) -> list[dict[str, str]]:
+    """Checks that depend on configuration or on several fields; run on whatever parts of the body parse (the dates
+    as the model understood them when it parsed the body)."""
+    problems: list[dict[str, str]] = []
+    start, end = _as_date(body.get("start_date")), _as_date(body.get("end_date"))
+    if parsed is not None:
+        start, end = parsed.start_date, parsed.end_date
+    if start is not None:
+        # Somewhere on Earth it may still be yesterday: accept a start one day before today's UTC date.
+        if start < today - dt.timedelta(days=1):
+            problems.append({"field": "start_date", "message": "must not be in the past"})
+        elif start > today + dt.timedelta(days=MAX_DAYS_AHEAD):
+            problems.append({"field": "start_date", "message": f"must be within {MAX_DAYS_AHEAD} days from today"})
+    if start is not None and end is not None:
+        days = (end - start).days + 1
+        if end < start:
+            problems.append({"field": "end_date", "message": "must not be before start_date"})
+        elif not settings.min_trip_duration_days <= days <= settings.max_trip_duration_days:
+            problems.append(
+                {
+                    "field": "end_date",
+                    "message": f"the trip must last {settings.min_trip_duration_days} to "
+                    f"{settings.max_trip_duration_days} days (inclusive); this one lasts {days}",
+                }
+            )
+    language = body.get("language", "en")
+    if isinstance(language, str) and len(language) <= 35:
+        if not _LANGUAGE_TAG.match(language):
+            problems.append({"field": "language", "message": "must be a BCP-47 language tag"})
+        elif language.lower() not in {supported.lower() for supported in settings.supported_languages}:
+            problems.append(
+                {"field": "language", "message": f"must be one of {', '.join(settings.supported_languages)}"}
+            )
+    return problems
+
+
+def parse_trip_request(body: Any, settings: Settings, today: dt.date) -> TripRequest:
+    """Validate a request body against the contract and the configured trip rules; every problem is listed."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object", details=[{"field": "body", "message": "not an object"}])
+    problems: list[dict[str, str]] = []
+    request: TripRequest | None = None
+    try:
+        request = TripRequest.model_validate(body)
+    except ValidationError as error:
+        problems = _problems_from(error)
+    for problem in _rule_problems(body, settings, today, request):
+        if problem not in problems:
+            problems.append(problem)
+    if problems or request is None:
+        raise InvalidRequest("the trip request is not valid", details=problems)
+    return request
+
+
+# ----- the trip -------------------------------------------------------------------------------------------------
+
+
+class LatLng(BaseModel):
+    lat: float
+    lng: float
+
+
+class Money(BaseModel):
+    amount: float
+    currency: str
+
+
+class TripDestination(BaseModel):
+    name: str
+    place_id: str
+    location: LatLng
+    time_zone: str
+
+
+class TravelLeg(BaseModel):
+    mode: Transport
+    duration_min: int
+    distance_m: int
+
+
+class Stop(BaseModel):
+    place_id: str | None
+    name: str
+    category: str
+    location: LatLng | None
+    arrive: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local time at the destination")
+    depart: str = Field(pattern=r"^\d{2}:\d{2}$")
+    duration_min: int
+    cost_estimate: Money
+    description: str
+    travel_from_previous: TravelLeg | None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Day(BaseModel):
+    date: dt.date
+    theme: str
+    summary: str
+    stops: list[Stop]
+    travel_min: int
+    cost_estimate: Money
+    warnings: list[str] = Field(default_factory=list)
+
+
+class TripBudget(BaseModel):
+    currency: str
+    limit: float | None
+    estimated_total: float
+    by_category: dict[str, float]
+
+
+class Dropped(BaseModel):
+    name: str
+    reason: str
+
+
+class Tokens(BaseModel):
+    prompt: int
+    output: int
+
+
+class PlannerReport(BaseModel):
+    provider: str
+    model: str | None
+    llm_calls: int
+    function_calls: int
+    tokens: Tokens
+    maps_calls: int
+    cache_hits: int
+    duration_ms: int
+
+
+class Progress(BaseModel):
+    stage: ProgressStage
+    updated_at: dt.datetime
+
+
+class EnrichmentReport(BaseModel):
+    """What the ``enrich_places`` trigger last did after an edit (``pending`` until it has run)."""
+
+    status: Literal["pending", "enriched", "failed"] = "pending"
+    reason: str | None = None
+    enriched_at: dt.datetime | None = None
+    runs: int = 0
+
+
+class Trip(BaseModel):
+    """A trip as returned and as stored in ``trips/{id}`` (a failed or planning trip has no days yet)."""
+
+    id: str
+    user_id: str
+    status: TripStatus
+    version: int
+    destination: TripDestination | None
+    start_date: dt.date
+    end_date: dt.date
+    travelers: int
+    pace: Pace
+    transport: Transport
+    language: str
+    request: dict[str, Any]
+    days: list[Day]
+    budget: TripBudget | None
+    dropped: list[Dropped]
+    warnings: list[str]
+    planner: PlannerReport | None
+    progress: Progress
+    failure: dict[str, str] | None = None
+    tips: list[str] = Field(default_factory=list, description="Practical tips from the planner")
+    title: str | None = None
+    notes: str | None = None
+    shared_with: dict[str, Literal["viewer", "editor"]] = Field(default_factory=dict, description="uid -> role")
+    enrichment: EnrichmentReport | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
