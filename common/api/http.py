@@ -133,7 +133,9 @@ def _response(
     else:
         payload = json.dumps(body, ensure_ascii=False, default=str)
     response = flask.Response(payload, status=status, headers=headers)
-    if body is not None:
+    if body is None:
+        del response.headers["Content-Type"]  # no content, no type (Flask would say text/html)
+    else:
         response.headers["Content-Type"] = (
             f"{content_type}; charset=utf-8" if "charset" not in content_type else content_type
         )
@@ -214,3 +216,10 @@ def framework_error_response(request: flask.Request, status: int | None) -> flas
 
 def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def trip_location(settings: Settings, trip_id: str) -> str:
+    """Where a trip answers: ``TRIPS_URL/{id}`` (the trips function), else the path ``/trips/{id}``."""
+    if settings.trips_url:
+        return f"{settings.trips_url.rstrip('/')}/{trip_id}"
+    return f"/trips/{trip_id}"

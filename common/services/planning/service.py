@@ -132,8 +132,9 @@ class PlanningRun:
 def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]:
     """Validate, admit against quotas, plan and store a trip; return it as the API shows it.
 
-    Raises ``InvalidRequest`` and ``QuotaExceeded`` before anything is stored; after the trip exists, any failure
-    stores it as ``failed`` with the reason and is raised again (with the trip id in its details).
+    Raises ``InvalidRequest`` (an unknown destination included) and ``QuotaExceeded`` before anything is stored;
+    after the trip exists, any failure stores it as ``failed`` with the reason and is raised again (with the trip id
+    in its details).
     """
     settings, client = deps.settings, deps.firestore
     request = parse_trip_request(body, settings, deps.clock().date())
@@ -141,12 +142,17 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
         currency.require_supported(request.budget.currency)
     trip_id = store.new_trip_id()
     session = PlanningSession.admit(client, settings, deps.clock, user_id=user_id, trip_id=trip_id, kind="plan")
-    planning = store.planning_trip(trip_id, user_id, request, deps.clock())
-    store.create_trip(client, planning)
     run = PlanningRun(trip_id=trip_id, request=request)
     try:
-        session.progress("resolving")
+        # Bad input stores nothing: the destination is resolved before the trip exists.
         destination = resolve_destination(run, deps)
+    except Exception as error:
+        session.fail(failure_cause(error).failure, run.planner_report())
+        raise
+    planning = store.planning_trip(trip_id, user_id, request, deps.clock())
+    store.create_trip(client, planning)
+    try:
+        session.progress("resolving")
         parts = choose_and_schedule(run, deps, destination, on_stage=session.progress)
     except Exception as error:
         _record_failure(run, session, deps, error)
