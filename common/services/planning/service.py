@@ -162,38 +162,40 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
     planned = planning.model_copy(update={name: getattr(parts, name) for name in store.READY_FIELDS})
     trip = store.complete_trip(client, planning, planned, deps.clock())
     session.finish(parts.planner, run.tool_log())
-    report = parts.planner
     logger.info(
         "trip planned",
-        extra={
-            "fields": {
-                "user_id": user_id,
-                "trip_id": trip_id,
-                "provider": report.provider,
-                "model": report.model,
-                "duration_ms": report.duration_ms,
-                "llm_calls": report.llm_calls,
-                "tokens": report.tokens.model_dump(),
-                "maps_calls": report.maps_calls,
-                "cache_hits": report.cache_hits,
-                "maps_elements": report.maps_elements,
-                "days": len(trip.days),
-            }
-        },
+        extra={"fields": _outcome_fields(run, parts.planner, "ready") | {"user_id": user_id, "days": len(trip.days)}},
     )
     return trip.api_view()
+
+
+def _outcome_fields(run: PlanningRun, report: PlannerReport, outcome: str, code: str | None = None) -> dict[str, Any]:
+    """The fields of the line that ends a planning (deploy/observability.json's plan metrics read them)."""
+    return {
+        "trip_id": run.trip_id,
+        "outcome": outcome,
+        "error_code": code,
+        "provider": report.provider,
+        "model": report.model,
+        "duration_ms": report.duration_ms,
+        "llm_calls": report.llm_calls,
+        "tokens": {"prompt": report.tokens.prompt, "output": report.tokens.output},
+        "maps_calls": report.maps_calls,
+        "cache_hits": report.cache_hits,
+        "maps_elements": report.maps_elements,
+    }
 
 
 def _record_failure(run: PlanningRun, session: PlanningSession, deps: PlanningDeps, error: Exception) -> None:
     cause = failure_cause(error)
     code = cause.failure.code
+    report = run.planner_report()
     (logger.warning if cause.expected else logger.error)(
         "planning failed: %s",
         code,
         exc_info=not cause.expected,
-        extra={"fields": {"trip_id": run.trip_id, "error_code": code}},
+        extra={"fields": _outcome_fields(run, report, "failed", code)},
     )
-    report = run.planner_report()
     try:
         # With Firestore itself down, one quick attempt: waiting out the client's retry deadline again would most
         # likely fail the same way. If it does, cleanup_sessions fails the trip once its planning times out.
