@@ -234,5 +234,8 @@ def _fuzz_operation(
     fuzz()
     total = sum(statuses.values())
     print(f"\n{operation_id}: {total} requests, statuses {dict(sorted(statuses.items()))}")
-    assert total >= FUZZ_EXAMPLES
+    # An operation without parameters or body (health, its document, the export) has too few distinct cases for
+    # Hypothesis to reach the count; it stops once it has tried them.
+    has_inputs = bool(operation.path_parameters or operation.query or operation.body)
+    assert total >= (FUZZ_EXAMPLES if has_inputs else min(FUZZ_EXAMPLES, 20))
     assert all(status < 500 for status in statuses)
