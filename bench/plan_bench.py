@@ -100,12 +100,32 @@ def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
     return calls
 
 
-def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) -> dict[str, Any]:
+def _set_road_variation(endpoint: str, on: bool) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{endpoint}/__admin/travel",
+        data=json.dumps({"road_variation": on}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
+def usd_per_plan(upstream: dict[str, Any]) -> float:
+    """What one plan's upstream calls cost at ``PRICES`` (Maps only)."""
+    return cost_per_1000_plans({key: float(value) for key, value in upstream.items()}) / 1000
+
+
+def run_pass(
+    label: str, deps: Any, endpoint: str, days: int, user_prefix: str, cities: tuple[str, ...] = CITIES
+) -> dict[str, Any]:
     from common.services.planning.service import plan_new_trip
 
     start = dt.date.today() + dt.timedelta(days=45)
     rows = []
-    for index, city in enumerate(CITIES):
+    for index, city in enumerate(cities):
         body = {
             "destination": city,
             "start_date": start.isoformat(),
@@ -123,6 +143,7 @@ def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) 
             {
                 "city": city,
                 "seconds": round(seconds, 3),
+                "usd": round(usd_per_plan(upstream), 4),
                 "upstream": upstream,
                 "cache_hits": planner["cache_hits"],
                 "maps_calls": planner["maps_calls"],
@@ -154,6 +175,10 @@ def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) 
             "mean": round(statistics.fmean(latencies), 3),
         },
         "usd_per_1000_plans": cost_per_1000_plans(per_plan),
+        "usd_per_plan": {
+            "mean": round(cost_per_1000_plans(per_plan) / 1000, 4),
+            "max": max(row["usd"] for row in rows),
+        },
         "rows": rows,
     }
 
@@ -162,7 +187,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=2, help="days per trip")
     parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
+    parser.add_argument("--cities", default=",".join(CITIES), help="comma-separated catalogue cities")
+    parser.add_argument(
+        "--plain-travel",
+        action="store_true",
+        help="the stand-in answers the plain straight-line model (default: per-pair variation and transit rush "
+        "hours, so estimates are checked against travel they do not know)",
+    )
     arguments = parser.parse_args()
+    cities = tuple(city.strip() for city in arguments.cities.split(",") if city.strip())
 
     from tests.integration.support import free_port, stop_process_group
     from tests.proof.support import maps_standin, start_firestore
@@ -172,13 +205,14 @@ def main() -> int:
     os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
     try:
         with maps_standin() as endpoint:
-            passes = _passes(endpoint, arguments.days)
+            _set_road_variation(endpoint, not arguments.plain_travel)
+            passes = _passes(endpoint, arguments.days, cities)
     finally:
         stop_process_group(firestore_process)
 
     print(
         f"\n{'pass':<9} {'plans':>5} {'search':>7} {'details':>7} {'matrix':>6} {'elements':>8} {'routes':>6} "
-        f"{'hit ratio':>9} {'p50 s':>6} {'p95 s':>6} {'USD/1k plans':>12}"
+        f"{'hit ratio':>9} {'p50 s':>6} {'p95 s':>6} {'USD/plan':>8} {'max':>6} {'USD/1k plans':>12}"
     )
     for result in passes:
         per_plan = result["per_plan"]
@@ -186,16 +220,30 @@ def main() -> int:
             f"{result['pass']:<9} {result['plans']:>5} {per_plan['search_text']:>7} {per_plan['get_place']:>7} "
             f"{per_plan['compute_route_matrix']:>6} {per_plan['matrix_elements']:>8} {per_plan['compute_routes']:>6} "
             f"{result['cache_hit_ratio']:>9} {result['latency_s']['p50']:>6} {result['latency_s']['p95']:>6} "
-            f"{result['usd_per_1000_plans']:>12}"
+            f"{result['usd_per_plan']['mean']:>8} {result['usd_per_plan']['max']:>6} {result['usd_per_1000_plans']:>12}"
+        )
+    print("\ncold, per plan:")
+    print(f"{'city':<14} {'search':>6} {'details':>7} {'elements':>8} {'routes':>6} {'USD':>7} {'s':>6}")
+    for row in passes[0]["rows"]:
+        upstream = row["upstream"]
+        print(
+            f"{row['city']:<14} {upstream.get('search_text', 0):>6} {upstream.get('get_place', 0):>7} "
+            f"{upstream.get('matrix_elements', 0):>8} {upstream.get('compute_routes', 0):>6} {row['usd']:>7} "
+            f"{row['seconds']:>6}"
         )
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"prices": PRICES, "prices_as_of": PRICES_AS_OF, "passes": passes}
+    payload = {
+        "prices": PRICES,
+        "prices_as_of": PRICES_AS_OF,
+        "road_variation": not arguments.plain_travel,
+        "passes": passes,
+    }
     arguments.output.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(f"wrote {arguments.output}")
     return 0
 
 
-def _passes(endpoint: str, days: int) -> list[dict[str, Any]]:
+def _passes(endpoint: str, days: int, cities: tuple[str, ...]) -> list[dict[str, Any]]:
     from google.cloud import firestore
 
     from common.domain.ai import build_planner
@@ -223,7 +271,7 @@ def _passes(endpoint: str, days: int) -> list[dict[str, Any]]:
     first = deps()
     results = []
     for label, pass_deps in (("cold", first), ("warm L1", first), ("warm L2", deps())):
-        result = run_pass(label, pass_deps, endpoint, days, f"{label.replace(' ', '-')}-user")
+        result = run_pass(label, pass_deps, endpoint, days, f"{label.replace(' ', '-')}-user", cities)
         print(
             f"{label}: {result['upstream_calls_per_plan']} upstream calls per plan, "
             f"hit ratio {result['cache_hit_ratio']}, p50 {result['latency_s']['p50']} s"

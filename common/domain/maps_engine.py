@@ -15,6 +15,7 @@ from common.domain.itinerary import Place as EnginePlace
 from common.domain.itinerary import TravelMatrix as EngineMatrix
 from common.domain.itinerary import TravelMode as EngineMode
 from common.domain.maps import MapsService, MapsUsage, Place, TravelMode, Waypoint
+from common.domain.maps.travel_estimate import Calibration, calibrate, estimate, haversine_m
 from common.foundation import currency
 
 MAX_DESCRIPTION = 400
@@ -62,6 +63,41 @@ def engine_matrix(maps: MapsService, nodes: list[Waypoint], mode: str, usage: Ma
         seconds.append([0 if origin == target else matrix.seconds(origin, target) for target in ids])
         metres.append([0 if origin == target else matrix.metres(origin, target) for target in ids])
     return EngineMatrix(mode=ENGINE_MODES[mode], node_ids=ids, seconds=seconds, metres=metres)
+
+
+def estimated_matrix(
+    maps: MapsService, nodes: list[Waypoint], mode: str, *, near: Waypoint | None = None
+) -> tuple[EngineMatrix, Calibration]:
+    """The engine's square matrix over ``nodes`` from straight-line estimates: no Maps call.
+
+    Estimates are calibrated on the real legs cached for the area of ``near`` (default: the first node). Cached
+    legs are not written in one by one: the solver's input would then change with every plan of the city, and a
+    repeated plan would no longer find its legs cached (see ``travel_estimate``).
+    """
+    maps_mode = MAPS_MODES[mode]
+    anchor = near or nodes[0]
+    cached = maps.cached_legs(maps_mode, anchor) if nodes else {}
+    calibration = calibrate(maps_mode, cached.values())
+    ids = [node.id for node in nodes]
+    seconds: list[list[int | None]] = []
+    metres: list[list[int | None]] = []
+    for origin in nodes:
+        row_seconds: list[int | None] = []
+        row_metres: list[int | None] = []
+        for target in nodes:
+            if origin.id == target.id:
+                row_seconds.append(0)
+                row_metres.append(0)
+                continue
+            straight = haversine_m(
+                origin.location.latitude, origin.location.longitude, target.location.latitude, target.location.longitude
+            )
+            found = estimate(maps_mode, straight, calibration)
+            row_seconds.append(None if found is None else found.seconds)
+            row_metres.append(None if found is None else found.metres)
+        seconds.append(row_seconds)
+        metres.append(row_metres)
+    return EngineMatrix(mode=ENGINE_MODES[mode], node_ids=ids, seconds=seconds, metres=metres), calibration
 
 
 def fallback_description(place: Place) -> str:
