@@ -714,10 +714,12 @@ class MapsService:
         jobs: list[Callable[[], list[tuple[int, TravelTime]]]] = []
         for indexes in by_band.values():
             chains = self._chains(queries, indexes, mode)
-            origins = {queries[index].origin.id for index in indexes}
-            destinations = {queries[index].destination.id for index in indexes}
+            origins = list(dict.fromkeys(queries[index].origin.id for index in indexes))
+            destinations = list(dict.fromkeys(queries[index].destination.id for index in indexes))
+            pairs = [(queries[index].origin.id, queries[index].destination.id) for index in indexes]
+            elements = sum(tile.elements for tile in plan_tiles(pairs, origins, destinations, element_limit(mode)))
             routes_usd = len(chains) * self.config.route_request_usd_per_1000
-            matrix_usd = len(origins) * len(destinations) * self.config.matrix_element_usd_per_1000
+            matrix_usd = elements * self.config.matrix_element_usd_per_1000
             if matrix_usd < routes_usd and self.config.distance_matrix_enabled:
                 jobs.append(lambda indexes=indexes: self._legs_by_matrix(queries, indexes, mode, usage))  # type: ignore[misc]
             else:
