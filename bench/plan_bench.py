@@ -118,6 +118,15 @@ def usd_per_plan(upstream: dict[str, Any]) -> float:
     return cost_per_1000_plans({key: float(value) for key, value in upstream.items()}) / 1000
 
 
+CACHE_COLLECTIONS = ("maps_route_cache", "maps_search_cache", "places_cache")
+
+
+def _cache_documents(deps: Any) -> int:
+    """Documents in the Maps cache collections (the L2 writes of the plans so far)."""
+    client = deps.firestore
+    return sum(sum(1 for _ in client.collection(name).select([]).stream()) for name in CACHE_COLLECTIONS)
+
+
 def run_pass(
     label: str, deps: Any, endpoint: str, days: int, user_prefix: str, cities: tuple[str, ...] = CITIES
 ) -> dict[str, Any]:
@@ -134,16 +143,20 @@ def run_pass(
             "interests": ["museums", "food", "parks"],
         }
         before = _admin_calls(endpoint)
+        documents_before = _cache_documents(deps)
         started = time.perf_counter()
         trip = plan_new_trip(f"{user_prefix}-{index}", body, deps)
         seconds = time.perf_counter() - started
         upstream = _delta(before, _admin_calls(endpoint))
+        new_documents = _cache_documents(deps) - documents_before
         planner = trip["planner"]
         rows.append(
             {
                 "city": city,
                 "seconds": round(seconds, 3),
                 "usd": round(usd_per_plan(upstream), 4),
+                "cache_documents_created": new_documents,
+                "stops_per_day": round(sum(len(day["stops"]) for day in trip["days"]) / len(trip["days"]), 2),
                 "upstream": upstream,
                 "cache_hits": planner["cache_hits"],
                 "maps_calls": planner["maps_calls"],
@@ -175,6 +188,8 @@ def run_pass(
             "mean": round(statistics.fmean(latencies), 3),
         },
         "usd_per_1000_plans": cost_per_1000_plans(per_plan),
+        "cache_documents_created_per_plan": round(sum(row["cache_documents_created"] for row in rows) / plans, 2),
+        "stops_per_day": round(statistics.fmean(row["stops_per_day"] for row in rows), 2),
         "usd_per_plan": {
             "mean": round(cost_per_1000_plans(per_plan) / 1000, 4),
             "max": max(row["usd"] for row in rows),
@@ -205,7 +220,8 @@ def main() -> int:
     os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
     try:
         with maps_standin() as endpoint:
-            _set_road_variation(endpoint, not arguments.plain_travel)
+            if not arguments.plain_travel:
+                _set_road_variation(endpoint, True)
             passes = _passes(endpoint, arguments.days, cities)
     finally:
         stop_process_group(firestore_process)
@@ -223,13 +239,16 @@ def main() -> int:
             f"{result['usd_per_plan']['mean']:>8} {result['usd_per_plan']['max']:>6} {result['usd_per_1000_plans']:>12}"
         )
     print("\ncold, per plan:")
-    print(f"{'city':<14} {'search':>6} {'details':>7} {'elements':>8} {'routes':>6} {'USD':>7} {'s':>6}")
+    print(
+        f"{'city':<14} {'search':>6} {'details':>7} {'elements':>8} {'routes':>6} {'USD':>7} {'s':>6} {'docs':>5} "
+        f"{'stops/day':>9}"
+    )
     for row in passes[0]["rows"]:
         upstream = row["upstream"]
         print(
             f"{row['city']:<14} {upstream.get('search_text', 0):>6} {upstream.get('get_place', 0):>7} "
             f"{upstream.get('matrix_elements', 0):>8} {upstream.get('compute_routes', 0):>6} {row['usd']:>7} "
-            f"{row['seconds']:>6}"
+            f"{row['seconds']:>6} {row['cache_documents_created']:>5} {row['stops_per_day']:>9}"
         )
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     payload = {

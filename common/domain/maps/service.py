@@ -670,8 +670,15 @@ class MapsService:
                 counted.hit("l2")
             pending = still
         if pending:
-            counted.miss("leg", len(pending))
-            fetched = self._fetch_legs([queries[index] for index in pending], mode, counted)
+            first_of: dict[tuple[str, str], int] = {}
+            for index in pending:
+                first_of.setdefault(slots[index], index)
+            unique = list(first_of.values())  # the same leg in the same band is fetched once
+            counted.miss("leg", len(unique))
+            answers = dict(
+                zip(unique, self._fetch_legs([queries[index] for index in unique], mode, counted), strict=True)
+            )
+            fetched = [answers[first_of[slots[index]]] for index in pending]
             now = self._clock()
             fresh: dict[str, dict[str, CachedLeg]] = {}
             meta: dict[str, dict[str, str]] = {}
