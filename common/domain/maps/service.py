@@ -30,6 +30,7 @@ from common.domain.maps.legs import (
     doc_id,
     leg_key,
     straight_metres,
+    time_band,
     transit_bands,
 )
 from common.domain.maps.matrix import Tile, element_limit, plan_tiles
@@ -489,8 +490,9 @@ class MapsService:
     ) -> TravelMatrix:
         """Durations and distances for every origin -> destination pair (ids must name one location each).
 
-        Pairs are cached one by one (partial hits work); the misses are fetched in as few requests as the element
-        limits allow. Elements that failed upstream come back with status ERROR and are not cached.
+        Pairs are cached one by one (partial hits work) in the compact leg documents ``route_legs`` uses (transit:
+        band ``now``, no departure time); the misses are fetched in as few requests as the element limits allow.
+        Elements that failed upstream come back with status ERROR and are not cached.
         """
         self._require((self.config.distance_matrix_enabled, "MAPS_DISTANCE_MATRIX_API_ENABLED", "travel matrices"))
         counted = usage_or_new(usage)
@@ -498,6 +500,8 @@ class MapsService:
         destination_points = {point.id: point for point in map(Waypoint.of, destinations)}
         results: dict[tuple[str, str], TravelTime] = {}
         keys: dict[tuple[str, str], str] = {}
+        slots: dict[tuple[str, str], tuple[str, str]] = {}
+        band = time_band(mode, None)
         for origin in origin_points.values():
             for dest in destination_points.values():
                 if origin.id == dest.id:
@@ -505,28 +509,33 @@ class MapsService:
                         origin_id=origin.id, destination_id=dest.id, status="OK", duration_s=0, distance_m=0
                     )
                 else:
-                    keys[(origin.id, dest.id)] = self._pair_key(mode, origin, dest)
+                    area = area_of(origin.location.latitude, origin.location.longitude)
+                    slots[(origin.id, dest.id)] = (doc_id(mode, band, area), leg_key(origin, dest))
+                    keys[(origin.id, dest.id)] = "/".join(slots[(origin.id, dest.id)])
         caching = self.config.caching_enabled
         if caching:
             for pair, key in keys.items():
-                cached = self._l1.get(f"{ROUTE_CACHE}/{key}")
-                if cached is not None:
-                    results[pair] = cached
+                cached = self._l1.get(f"legs/{key}")
+                if isinstance(cached, CachedLeg):
+                    results[pair] = cached.as_travel_time(*pair)
                     counted.hit("l1")
-        if caching and self._l2 is not None:
-            wanted = {keys[pair]: pair for pair in keys if pair not in results}
-            for key, hit in self._l2.get_many(ROUTE_CACHE, wanted).items():
-                try:
-                    entry = TravelTime.model_validate(hit.data)
-                except ValueError:
-                    continue
-                results[wanted[key]] = entry
-                self._l1.set(f"{ROUTE_CACHE}/{key}", entry, hit.remaining_seconds)
-                counted.hit("l2")
+        docs: dict[str, LegDoc] = {}
+        if caching and self._legs.enabled:
+            wanted = [pair for pair in keys if pair not in results]
+            docs = self._legs.read({slots[pair][0] for pair in wanted}) if wanted else {}
+            for pair in wanted:
+                name, key = slots[pair]
+                hit = docs[name].entries.get(key) if name in docs else None
+                if hit is not None:
+                    results[pair] = hit.as_travel_time(*pair)
+                    self._l1.set(f"legs/{keys[pair]}", hit)
+                    counted.hit("l2")
         missing = [pair for pair in keys if pair not in results]
         counted.miss("matrix_element", len(missing))
         tiles = plan_tiles(missing, list(origin_points), list(destination_points), element_limit(mode))
-        fresh: dict[str, dict[str, Any]] = {}
+        fresh: dict[str, dict[str, CachedLeg]] = {}
+        meta: dict[str, dict[str, str]] = {}
+        now = self._clock()
         for tile in tiles:
             tile_key = sha256_key(
                 "tile|" + "|".join(keys.get((o, d), "-") for o in tile.origin_ids for d in tile.destination_ids)
@@ -542,10 +551,15 @@ class MapsService:
                 if pair in keys and pair not in results:
                     results[pair] = entry
                     if caching and entry.status != "ERROR":
-                        self._l1.set(f"{ROUTE_CACHE}/{keys[pair]}", entry)
-                        fresh[keys[pair]] = entry.model_dump(mode="json")
-        if self._l2 is not None and fresh:
-            self._l2.put_many(ROUTE_CACHE, fresh, self.config.route_ttl_seconds)
+                        origin = origin_points[pair[0]]
+                        cached_leg = CachedLeg.of(entry, straight_metres(origin, destination_points[pair[1]]), now)
+                        self._l1.set(f"legs/{keys[pair]}", cached_leg)
+                        name, key = slots[pair]
+                        fresh.setdefault(name, {})[key] = cached_leg
+                        area = area_of(origin.location.latitude, origin.location.longitude)
+                        meta[name] = {"mode": mode.value, "band": band, "area": area}
+        if fresh:
+            self._legs.write(fresh, docs, meta)
         ordered = tuple(
             results.get((o, d)) or TravelTime(origin_id=o, destination_id=d, status="ERROR")
             for o in origin_points
