@@ -30,7 +30,7 @@ from common.domain.itinerary.models import (
     Violation,
     WarningCode,
 )
-from common.domain.itinerary.retime import retime
+from common.domain.itinerary.retime import retime, trim_day
 from common.domain.itinerary.validator import RULES, validate
 
 __all__ = [
@@ -64,5 +64,6 @@ __all__ = [
     "plan_trip",
     "replan_day",
     "retime",
+    "trim_day",
     "validate",
 ]

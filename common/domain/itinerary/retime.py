@@ -36,3 +36,34 @@ def retime(problem: TripProblem, itinerary: Itinerary) -> tuple[Itinerary, list[
         hit_time_limit=any(warning.code == WarningCode.SOLVER_TIME_LIMIT for warning in itinerary.warnings),
     )
     return _assemble(context, {}, outcome, itinerary.solve_seconds), failed
+
+
+def trim_day(problem: TripProblem, itinerary: Itinerary, day_index: int) -> Itinerary | None:
+    """``itinerary`` with one stop removed from trip day ``day_index`` so that the day fits ``problem``'s matrices,
+    or ``None`` when no single removal does. Must-includes stay; sights go before meals, lowest priority first.
+
+    A cheap repair: the day keeps its other stops and order, so only the one leg that closes the gap is new.
+    The times of the returned itinerary are not recomputed: ``retime`` it (with that leg known) next.
+    """
+    context = PlanningContext(problem)
+    places = {place.id: place for place in problem.places}
+    must = set(problem.preferences.must_include_ids)
+    position = next(
+        (index for index, day in enumerate(itinerary.days) if (day.date - problem.start_date).days == day_index), None
+    )
+    if position is None:
+        return None
+    day = itinerary.days[position]
+    if any(stop.place_id not in places for stop in day.stops):
+        return None
+    visits = [Visit(places[stop.place_id], stop.meal) for stop in day.stops]
+    candidates = sorted(
+        (index for index, visit in enumerate(visits) if visit.place.id not in must),
+        key=lambda index: (visits[index].meal is not None, visits[index].place.priority, -index),
+    )
+    for index in candidates:
+        if context.schedule(context.days[day_index], visits[:index] + visits[index + 1 :]) is not None:
+            days = list(itinerary.days)
+            days[position] = day.model_copy(update={"stops": day.stops[:index] + day.stops[index + 1 :]})
+            return itinerary.model_copy(update={"days": days})
+    return None

@@ -4,9 +4,10 @@
 2. The legs each day uses (lodging -> first stop, stop -> stop, last stop -> lodging) are fetched from the Routes API
    through ``MapsService.route_legs`` (cached; fewest billable units). Transit legs carry their departure time.
 3. Each day is re-timed on the real legs in the same order (``itinerary.retime``). A day that no longer fits is
-   re-planned on real legs where known and estimates elsewhere (``replan_day``, greedy), and its new legs are fetched
-   and checked again, at most ``MAX_REPAIR_ROUNDS`` times; a day still failing after that is left empty (the engine's
-   warnings then say which meals and must-includes are missing).
+   repaired on real legs where known and estimates elsewhere: one stop dropped (``trim_day``: one new leg), else the
+   day re-planned (``replan_day``, greedy); its new legs are fetched and checked again, at most
+   ``MAX_REPAIR_ROUNDS`` times; a day still failing after that is left empty (the engine's warnings then say which
+   meals and must-includes are missing).
 4. The problem handed back has matrices holding only the real legs the plan uses, so the validator judges real legs
    and nothing else (a leg that was not fetched reads as "no route").
 """
@@ -17,13 +18,13 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
-from common.domain.itinerary import Itinerary, TravelMatrix, TripProblem, replan_day, retime
+from common.domain.itinerary import Itinerary, TravelMatrix, TripProblem, replan_day, retime, trim_day
 from common.domain.itinerary import plan_trip as schedule_trip
 from common.domain.maps import MapsService, MapsUsage, TravelMode, Waypoint
 from common.domain.maps.legs import LegQuery
 from common.domain.maps_engine import MAPS_MODES
 
-MAX_REPAIR_ROUNDS = 3
+MAX_REPAIR_ROUNDS = 4
 # Routes API takes transit departure times at most about 100 days ahead: further dates are asked for the same
 # weekday and hour a whole number of weeks earlier (the time band, which keys the cache, stays the same).
 MAX_DEPARTURE_AHEAD = dt.timedelta(days=90)
@@ -169,10 +170,11 @@ def plan_on_real_legs(
             itinerary = retimed
             verified.emptied_days = failed
             break
-        itinerary = retimed
+        current = on_real()
         for day_index in failed:
             verified.repaired_days.add(day_index)
-            itinerary = replan_day(on_real(), itinerary, day_index, force_greedy=True)
+            trimmed = trim_day(current, itinerary, day_index)
+            itinerary = trimmed or replan_day(current, itinerary, day_index, force_greedy=True)
     # The final plan's legs are all fetched; the validator sees them and nothing else.
     legs = used_legs(estimated, itinerary)
     main.ensure(legs)

@@ -529,6 +529,17 @@ def _schedule_on_real_legs(
         time_zone=destination.time_zone or deps.settings.default_timezone,
         usage=run.maps_usage,
     )
+    logger.info(
+        "plan verified on real legs",
+        extra={
+            "fields": {
+                "trip_id": run.trip_id,
+                "rounds": verified.rounds,
+                "repaired_days": sorted(verified.repaired_days),
+                "legs": verified.legs_checked,
+            }
+        },
+    )
     if verified.emptied_days:
         logger.warning(
             "days left empty: they did not fit their real legs after repairs",
