@@ -96,6 +96,7 @@ def _before_after(data: dict[str, Any]) -> list[str]:
                     mean,
                     worst,
                     result.get("cache_documents_created_per_plan", "?"),
+                    len(result["failed_plans"]) if "failed_plans" in result else "?",
                     result.get("stops_per_day", "?"),
                     result["latency_s"]["p50"],
                     result["latency_s"]["p95"],
@@ -109,7 +110,8 @@ def _before_after(data: dict[str, Any]) -> list[str]:
         "days re-timed and repaired on them, cached a few documents per city, mode and time band. "
         f"The after run's Maps stand-in {'varies' if data.get('road_variation') else 'does not vary'} real travel "
         "from the straight-line model (per-pair factor, transit rush hours), so estimates are checked against "
-        "travel they do not know.",
+        "travel they do not know. Every plan is validated on its real legs before it is stored; a violation "
+        "fails the plan (`failed plans`).",
         "",
     ]
     lines += _table(
@@ -122,6 +124,7 @@ def _before_after(data: dict[str, Any]) -> list[str]:
             "USD / plan (mean)",
             "max",
             "cache docs created / plan",
+            "failed plans",
             "stops / day",
             "latency p50 s",
             "p95 s",
