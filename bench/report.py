@@ -324,6 +324,8 @@ def maps_section() -> list[str]:
         "created: Firestore writes of new documents in `maps_route_cache`.",
         "",
     ]
+    if data.get("note"):
+        lines += [str(data["note"]), ""]
     lines += _table(
         [
             "workload",

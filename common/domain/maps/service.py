@@ -644,7 +644,10 @@ class MapsService:
         through up to ``MAX_ESSENTIALS_INTERMEDIATES`` intermediate waypoints; transit legs go one by one, with their
         departure time) or one route matrix over the misses' origins and destinations, whichever bills less.
         """
-        self._require((self.config.directions_enabled, "MAPS_DIRECTIONS_API_ENABLED", "routes"))
+        if not self.config.directions_enabled:  # Compute Routes off: legs come from route matrices
+            self._require(
+                (self.config.distance_matrix_enabled, "MAPS_DISTANCE_MATRIX_API_ENABLED", "travel legs"),
+            )
         counted = usage_or_new(usage)
         caching = self.config.caching_enabled
         results: list[TravelTime | None] = [None] * len(queries)
@@ -741,7 +744,8 @@ class MapsService:
             elements = sum(tile.elements for tile in plan_tiles(pairs, origins, destinations, element_limit(mode)))
             routes_usd = len(chains) * self.config.route_request_usd_per_1000
             matrix_usd = elements * self.config.matrix_element_usd_per_1000
-            if matrix_usd < routes_usd and self.config.distance_matrix_enabled:
+            matrix_cheaper = matrix_usd < routes_usd and self.config.distance_matrix_enabled
+            if matrix_cheaper or not self.config.directions_enabled:
                 jobs.append(lambda indexes=indexes: self._legs_by_matrix(queries, indexes, mode, usage))  # type: ignore[misc]
             else:
                 for chain in chains:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from common.domain.maps import (
+    MapsApiDisabled,
     MapsConfig,
     MapsService,
     MapsUsage,
@@ -195,3 +196,19 @@ def test_a_small_matrix_is_used_when_it_bills_less(standin: dict[str, str]) -> N
     assert len(queries) <= after["elements"] - before["elements"] < len(origins) * len(destinations)
     assert all(leg.status == "OK" for leg in legs)
     assert all(math.isfinite(float(leg.duration_s or 0)) for leg in legs)
+
+
+def test_with_compute_routes_off_legs_come_from_matrices_and_with_both_off_it_says_so(
+    standin: dict[str, str],
+) -> None:
+    service = _service(standin, directions_enabled=False)
+    anchor, stops = _paris_day(service)
+    queries = _day_legs(anchor, stops[:2])
+    before = _calls(standin)
+    legs = service.route_legs(queries, TravelMode.WALK)
+    after = _calls(standin)
+    assert after["compute_routes"] == before["compute_routes"]
+    assert after["elements"] - before["elements"] >= len(queries)
+    assert all(leg.status == "OK" for leg in legs)
+    with pytest.raises(MapsApiDisabled, match="MAPS_DISTANCE_MATRIX_API_ENABLED"):
+        _service(standin, directions_enabled=False, distance_matrix_enabled=False).route_legs(queries, TravelMode.WALK)
