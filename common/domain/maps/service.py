@@ -637,7 +637,8 @@ class MapsService:
     def route_legs(
         self, queries: Sequence[LegQuery], mode: TravelMode, *, usage: MapsUsage | None = None
     ) -> list[TravelTime]:
-        """Real travel for each query, in order (status OK, ROUTE_NOT_FOUND, or ERROR when Maps failed).
+        """Real travel for each query, in order: status OK or ROUTE_NOT_FOUND, or ERROR for an element a route matrix
+        could not compute. A request that fails through its retries raises (``MapsUnavailable``, ...), as elsewhere.
 
         Cached per area, mode and time band in few documents (``common.domain.maps.legs``); the misses are fetched
         with the fewest billable units: per time band, Compute Routes (walking and driving chain consecutive legs
@@ -795,17 +796,13 @@ class MapsService:
             request.routing_preference = routing_v2.RoutingPreference.TRAFFIC_UNAWARE  # type: ignore[assignment]
         if mode is TravelMode.TRANSIT and first.departure is not None:
             request.departure_time = first.departure
-        try:
-            response = self._upstream(
-                "compute_routes",
-                lambda: self._routes.get().compute_routes(
-                    request, retry=None, timeout=self.config.request_timeout, metadata=_mask(ROUTE_LEG_FIELDS)
-                ),
-                usage,
-            )
-        except Exception:
-            logger.warning("compute_routes failed for %d legs", len(chain), exc_info=True)
-            return []
+        response = self._upstream(
+            "compute_routes",
+            lambda: self._routes.get().compute_routes(
+                request, retry=None, timeout=self.config.request_timeout, metadata=_mask(ROUTE_LEG_FIELDS)
+            ),
+            usage,
+        )
         legs = list(response.routes[0].legs) if response.routes else []
         if len(legs) != len(chain):
             if len(chain) > 1:  # no route through every stop: ask leg by leg to find which one has none
@@ -838,11 +835,7 @@ class MapsService:
         wanted = [(queries[index].origin.id, queries[index].destination.id) for index in indexes]
         entries: dict[tuple[str, str], TravelTime] = {}
         for tile in plan_tiles(wanted, list(origins), list(destinations), element_limit(mode)):
-            try:
-                found = self._fetch_tile(tile, origins, destinations, mode, usage, departure)
-            except Exception:
-                logger.warning("compute_route_matrix failed for %d legs", tile.elements, exc_info=True)
-                continue
+            found = self._fetch_tile(tile, origins, destinations, mode, usage, departure)
             entries.update({(entry.origin_id, entry.destination_id): entry for entry in found})
         return [(index, entries[pair]) for index, pair in zip(indexes, wanted, strict=True) if pair in entries]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from common.domain.itinerary import Itinerary, TravelMatrix, TripProblem, replan_day, retime, trim_day
 from common.domain.itinerary import plan_trip as schedule_trip
-from common.domain.maps import MapsService, MapsUsage, TravelMode, Waypoint
+from common.domain.maps import MapsService, MapsUnavailable, MapsUsage, TravelMode, Waypoint
 from common.domain.maps.legs import LegQuery
 from common.domain.maps_engine import MAPS_MODES
 
@@ -103,6 +103,8 @@ class _RealLegs:
         if missing:
             answers = self.maps.route_legs([query for _, _, query in missing], self.mode, usage=self.usage)
             for (pair, stamp, _), travel in zip(missing, answers, strict=True):
+                if travel.status == "ERROR":  # not "no route": Maps could not tell; the plan cannot be verified
+                    raise MapsUnavailable(f"Maps could not compute the leg {pair[0]} -> {pair[1]}")
                 value = (travel.duration_s, travel.distance_m) if travel.reachable else (None, None)
                 self.known[(pair, stamp)] = value
                 self.fetched.setdefault(pair, []).append(stamp)

@@ -20,6 +20,7 @@ from common.domain.maps import (
     MapsApiDisabled,
     MapsConfig,
     MapsService,
+    MapsUnavailable,
     MapsUsage,
     PlaceSearch,
     TravelMode,
@@ -212,3 +213,13 @@ def test_with_compute_routes_off_legs_come_from_matrices_and_with_both_off_it_sa
     assert all(leg.status == "OK" for leg in legs)
     with pytest.raises(MapsApiDisabled, match="MAPS_DISTANCE_MATRIX_API_ENABLED"):
         _service(standin, directions_enabled=False, distance_matrix_enabled=False).route_legs(queries, TravelMode.WALK)
+
+
+def test_a_failing_routes_api_raises_instead_of_reading_as_no_route(standin: dict[str, str]) -> None:
+    service = _service(standin, max_retries=1, backoff_base_seconds=0.01)
+    anchor, stops = _paris_day(service)
+    _admin(standin, "faults", {"error_rate": 1.0, "error_code": 503})
+    with pytest.raises(MapsUnavailable):
+        service.route_legs(_day_legs(anchor, stops[:2]), TravelMode.TRANSIT)
+    with pytest.raises(MapsUnavailable):
+        service.route_legs(_day_legs(anchor, stops[:2]), TravelMode.WALK)
