@@ -1,15 +1,17 @@
 """Maps work and latency per plan, cold and warm, through ``plan_new_trip`` in this process (not a test).
 
-Run from the repo root with the stack up: ``.venv/bin/python -m bench.plan_bench [--days 2]``. Starts a private
-Firestore stand-in and a private zero-latency Maps stand-in (its counters are the billing truth: calls per operation
-and route-matrix elements), plans one trip per catalogue city with the offline planner, three passes:
+Run from the repo root: ``.venv/bin/python -m bench.plan_bench [--days 7] [--cities Paris,Rome] [--plain-travel]``.
+Starts a private Firestore stand-in and a private zero-latency Maps stand-in (its counters are the billing truth:
+calls per operation and route-matrix elements), with road variation on unless ``--plain-travel`` (real legs differ
+from any straight-line estimate), plans one trip per catalogue city with the offline planner, three passes:
 
 - cold: a new Maps service and an empty Firestore (no L1, no L2);
 - warm L1: the same service again (in-process cache of a warm instance);
 - warm L2: a new service (a new instance: empty L1) on the same Firestore (the shared cache).
 
-Prints a table and writes ``bench/out/plan.json`` (per pass: calls and elements per plan, cache hit ratio, latency,
-estimated Google cost per 1,000 plans with the price table in ``PRICES``).
+Prints a table and writes ``bench/out/plan.json`` (per pass: calls and elements per plan, USD per plan, cache
+documents created, stops per day, failed plans, cache hit ratio, latency, estimated Google cost per 1,000 plans with
+the price table in ``PRICES``).
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ def run_pass(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", type=int, default=2, help="days per trip")
+    parser.add_argument("--days", type=int, default=7, help="days per trip (issue 13 measures 7-day plans)")
     parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
     parser.add_argument("--cities", default=",".join(CITIES), help="comma-separated catalogue cities")
     parser.add_argument(
