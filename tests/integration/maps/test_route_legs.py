@@ -29,6 +29,7 @@ from common.domain.maps import (
     build_routes_client,
 )
 from common.domain.maps.legs import LEG_DOC_PREFIX, MAX_AGE_SECONDS, LegQuery
+from common.domain.maps_engine import engine_day_matrix
 from common.foundation.collection_names import ROUTE_CACHE
 from common.foundation.config import load_settings
 
@@ -223,3 +224,24 @@ def test_a_failing_routes_api_raises_instead_of_reading_as_no_route(standin: dic
         service.route_legs(_day_legs(anchor, stops[:2]), TravelMode.TRANSIT)
     with pytest.raises(MapsUnavailable):
         service.route_legs(_day_legs(anchor, stops[:2]), TravelMode.WALK)
+
+
+def test_a_days_engine_matrix_holds_its_legs_only(standin: dict[str, str]) -> None:
+    service = _service(standin)
+    anchor, stops = _paris_day(service)
+    nodes = [anchor, *stops[:4]]
+    order = [anchor.id, stops[2].id, stops[0].id, stops[1].id, anchor.id]  # stops[3] was taken off the day
+    before = _calls(standin)
+    matrix = engine_day_matrix(service, nodes, order, "walk", MapsUsage())
+    after = _calls(standin)
+    assert after["compute_routes"] - before["compute_routes"] == 1
+    assert after["elements"] == before["elements"]
+    position = matrix.position()
+    travelled = set(itertools.pairwise(order))
+    for origin in matrix.node_ids:
+        for target in matrix.node_ids:
+            cell = matrix.seconds[position[origin]][position[target]]
+            if origin == target:
+                assert cell == 0
+            else:
+                assert (cell is not None) == ((origin, target) in travelled)
