@@ -365,16 +365,19 @@ def enrich_section() -> list[str]:
         f"{data['days']} days x {data['stops_per_day']} stops (half by place id, half by name only), Maps stand-in "
         f"latency {data['latency_ms']} ms a call, Maps cache off, all days enriched.",
         "",
-        "| fan-out | seconds | stops resolved | upstream calls | matrix elements |",
-        "|---|---|---|---|---|",
+        "| fan-out | seconds | stops resolved | upstream calls | Compute Routes | matrix elements |",
+        "|---|---|---|---|---|---|",
     ]
     for run in data["runs"]:
         calls = sum(run["upstream_calls"].values())
         lines.append(
             f"| {run['fan_out']} | {run['seconds']} | {run['stops_resolved']}/{run['stops']} | {calls} "
-            f"| {run['matrix_elements']} |"
+            f"| {run['upstream_calls'].get('compute_routes', 0)} | {run['matrix_elements']} |"
         )
-    return [*lines, "", f"Speed-up of the fan-out: {data['speedup']}x.", ""]
+    lines += ["", f"Speed-up of the fan-out: {data['speedup']}x.", ""]
+    if data.get("note"):
+        lines += [str(data["note"]), ""]
+    return lines
 
 
 def render() -> str:
