@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import functions_framework
 from werkzeug.exceptions import HTTPException
 
-from common.api.http import JsonResult, read_json_body, serve
+from common.api.http import JsonResult, read_json_body, serve, trip_location
 from common.foundation.config import get_settings
 from common.foundation.log import configure_logging
 
@@ -37,14 +37,19 @@ functions_framework.errorhandler(HTTPException)(framework_error)
 
 @functions_framework.http
 def health(request: flask.Request) -> flask.Response:
-    """GET: the deployment's configuration summary and a Firestore probe (503 when Firestore does not answer)."""
+    """GET: the deployment's configuration summary and a Firestore probe (503 when Firestore does not answer);
+    GET .../openapi.json: the API document."""
 
-    def handle(_: flask.Request) -> JsonResult:
+    def handle(http_request: flask.Request) -> JsonResult:
+        if http_request.path.rstrip("/").endswith("/openapi.json"):
+            from common.api.openapi import build_document
+
+            return JsonResult(build_document())
         from common.foundation.clients import firestore_client
         from common.services.health import health_report
 
         report = health_report(_settings, firestore_client.get())
-        return JsonResult(report, status=200 if report["status"] == "ok" else 503)
+        return JsonResult(report.model_dump(mode="json"), status=200 if report.status == "ok" else 503)
 
     return serve(request, function="health", settings=_settings, handler=handle, methods=["GET"])
 
@@ -60,7 +65,7 @@ def plan_trip(request: flask.Request) -> flask.Response:
         caller = verify_caller(http_request.headers.get("Authorization"))
         body = read_json_body(http_request, _settings.max_request_bytes)
         trip = plan_new_trip(caller.uid, body, default_deps.get())
-        return JsonResult(trip, status=201, headers={"Location": f"/trips/{trip['id']}"})
+        return JsonResult(trip, status=201, headers={"Location": trip_location(_settings, trip["id"])})
 
     return serve(request, function="plan_trip", settings=_settings, handler=handle, methods=["POST"])
 
