@@ -1,15 +1,17 @@
 """Maps work and latency per plan, cold and warm, through ``plan_new_trip`` in this process (not a test).
 
-Run from the repo root with the stack up: ``.venv/bin/python -m bench.plan_bench [--days 2]``. Starts a private
-Firestore stand-in and a private zero-latency Maps stand-in (its counters are the billing truth: calls per operation
-and route-matrix elements), plans one trip per catalogue city with the offline planner, three passes:
+Run from the repo root: ``.venv/bin/python -m bench.plan_bench [--days 7] [--cities Paris,Rome] [--plain-travel]``.
+Starts a private Firestore stand-in and a private zero-latency Maps stand-in (its counters are the billing truth:
+calls per operation and route-matrix elements), with road variation on unless ``--plain-travel`` (real legs differ
+from any straight-line estimate), plans one trip per catalogue city with the offline planner, three passes:
 
 - cold: a new Maps service and an empty Firestore (no L1, no L2);
 - warm L1: the same service again (in-process cache of a warm instance);
 - warm L2: a new service (a new instance: empty L1) on the same Firestore (the shared cache).
 
-Prints a table and writes ``bench/out/plan.json`` (per pass: calls and elements per plan, cache hit ratio, latency,
-estimated Google cost per 1,000 plans with the price table in ``PRICES``).
+Prints a table and writes ``bench/out/plan.json`` (per pass: calls and elements per plan, USD per plan, cache
+documents created, stops per day, failed plans, cache hit ratio, latency, estimated Google cost per 1,000 plans with
+the price table in ``PRICES``).
 """
 
 from __future__ import annotations
@@ -100,12 +102,42 @@ def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
     return calls
 
 
-def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) -> dict[str, Any]:
+def _set_road_variation(endpoint: str, on: bool) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{endpoint}/__admin/travel",
+        data=json.dumps({"road_variation": on}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
+def usd_per_plan(upstream: dict[str, Any]) -> float:
+    """What one plan's upstream calls cost at ``PRICES`` (Maps only)."""
+    return cost_per_1000_plans({key: float(value) for key, value in upstream.items()}) / 1000
+
+
+CACHE_COLLECTIONS = ("maps_route_cache", "maps_search_cache", "places_cache")
+
+
+def _cache_documents(deps: Any) -> int:
+    """Documents in the Maps cache collections (the L2 writes of the plans so far)."""
+    client = deps.firestore
+    return sum(sum(1 for _ in client.collection(name).select([]).stream()) for name in CACHE_COLLECTIONS)
+
+
+def run_pass(
+    label: str, deps: Any, endpoint: str, days: int, user_prefix: str, cities: tuple[str, ...] = CITIES
+) -> dict[str, Any]:
     from common.services.planning.service import plan_new_trip
 
     start = dt.date.today() + dt.timedelta(days=45)
     rows = []
-    for index, city in enumerate(CITIES):
+    failures: list[dict[str, str]] = []
+    for index, city in enumerate(cities):
         body = {
             "destination": city,
             "start_date": start.isoformat(),
@@ -114,15 +146,25 @@ def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) 
             "interests": ["museums", "food", "parks"],
         }
         before = _admin_calls(endpoint)
+        documents_before = _cache_documents(deps)
         started = time.perf_counter()
-        trip = plan_new_trip(f"{user_prefix}-{index}", body, deps)
+        try:
+            trip = plan_new_trip(f"{user_prefix}-{index}", body, deps)
+        except Exception as error:  # a plan the validator refuses on its real legs is stored failed and raised
+            failures.append({"city": city, "error": f"{type(error).__name__}: {error}"[:200]})
+            print(f"{label}: {city} failed: {failures[-1]['error']}")
+            continue
         seconds = time.perf_counter() - started
         upstream = _delta(before, _admin_calls(endpoint))
+        new_documents = _cache_documents(deps) - documents_before
         planner = trip["planner"]
         rows.append(
             {
                 "city": city,
                 "seconds": round(seconds, 3),
+                "usd": round(usd_per_plan(upstream), 4),
+                "cache_documents_created": new_documents,
+                "stops_per_day": round(sum(len(day["stops"]) for day in trip["days"]) / len(trip["days"]), 2),
                 "upstream": upstream,
                 "cache_hits": planner["cache_hits"],
                 "maps_calls": planner["maps_calls"],
@@ -130,7 +172,7 @@ def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) 
                 "stops": sum(len(day["stops"]) for day in trip["days"]),
             }
         )
-    plans = len(rows)
+    plans = max(1, len(rows))
     per_plan = {
         key: round(sum(row["upstream"].get(key, 0) for row in rows) / plans, 2)
         for key in ("search_text", "get_place", "compute_route_matrix", "compute_routes", "matrix_elements")
@@ -154,15 +196,30 @@ def run_pass(label: str, deps: Any, endpoint: str, days: int, user_prefix: str) 
             "mean": round(statistics.fmean(latencies), 3),
         },
         "usd_per_1000_plans": cost_per_1000_plans(per_plan),
+        "failed_plans": failures,
+        "cache_documents_created_per_plan": round(sum(row["cache_documents_created"] for row in rows) / plans, 2),
+        "stops_per_day": round(statistics.fmean(row["stops_per_day"] for row in rows), 2),
+        "usd_per_plan": {
+            "mean": round(cost_per_1000_plans(per_plan) / 1000, 4),
+            "max": max((row["usd"] for row in rows), default=0.0),
+        },
         "rows": rows,
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", type=int, default=2, help="days per trip")
+    parser.add_argument("--days", type=int, default=7, help="days per trip (issue 13 measures 7-day plans)")
     parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
+    parser.add_argument("--cities", default=",".join(CITIES), help="comma-separated catalogue cities")
+    parser.add_argument(
+        "--plain-travel",
+        action="store_true",
+        help="the stand-in answers the plain straight-line model (default: per-pair variation and transit rush "
+        "hours, so estimates are checked against travel they do not know)",
+    )
     arguments = parser.parse_args()
+    cities = tuple(city.strip() for city in arguments.cities.split(",") if city.strip())
 
     from tests.integration.support import free_port, stop_process_group
     from tests.proof.support import maps_standin, start_firestore
@@ -172,13 +229,15 @@ def main() -> int:
     os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
     try:
         with maps_standin() as endpoint:
-            passes = _passes(endpoint, arguments.days)
+            if not arguments.plain_travel:
+                _set_road_variation(endpoint, True)
+            passes = _passes(endpoint, arguments.days, cities)
     finally:
         stop_process_group(firestore_process)
 
     print(
         f"\n{'pass':<9} {'plans':>5} {'search':>7} {'details':>7} {'matrix':>6} {'elements':>8} {'routes':>6} "
-        f"{'hit ratio':>9} {'p50 s':>6} {'p95 s':>6} {'USD/1k plans':>12}"
+        f"{'hit ratio':>9} {'p50 s':>6} {'p95 s':>6} {'USD/plan':>8} {'max':>6} {'USD/1k plans':>12}"
     )
     for result in passes:
         per_plan = result["per_plan"]
@@ -186,16 +245,35 @@ def main() -> int:
             f"{result['pass']:<9} {result['plans']:>5} {per_plan['search_text']:>7} {per_plan['get_place']:>7} "
             f"{per_plan['compute_route_matrix']:>6} {per_plan['matrix_elements']:>8} {per_plan['compute_routes']:>6} "
             f"{result['cache_hit_ratio']:>9} {result['latency_s']['p50']:>6} {result['latency_s']['p95']:>6} "
-            f"{result['usd_per_1000_plans']:>12}"
+            f"{result['usd_per_plan']['mean']:>8} {result['usd_per_plan']['max']:>6} {result['usd_per_1000_plans']:>12}"
+        )
+    for result in passes:
+        print(f"{result['pass']}: {len(result['failed_plans'])} plans failed (validator on real legs, or an error)")
+    print("\ncold, per plan:")
+    print(
+        f"{'city':<14} {'search':>6} {'details':>7} {'elements':>8} {'routes':>6} {'USD':>7} {'s':>6} {'docs':>5} "
+        f"{'stops/day':>9}"
+    )
+    for row in passes[0]["rows"]:
+        upstream = row["upstream"]
+        print(
+            f"{row['city']:<14} {upstream.get('search_text', 0):>6} {upstream.get('get_place', 0):>7} "
+            f"{upstream.get('matrix_elements', 0):>8} {upstream.get('compute_routes', 0):>6} {row['usd']:>7} "
+            f"{row['seconds']:>6} {row['cache_documents_created']:>5} {row['stops_per_day']:>9}"
         )
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"prices": PRICES, "prices_as_of": PRICES_AS_OF, "passes": passes}
+    payload = {
+        "prices": PRICES,
+        "prices_as_of": PRICES_AS_OF,
+        "road_variation": not arguments.plain_travel,
+        "passes": passes,
+    }
     arguments.output.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(f"wrote {arguments.output}")
     return 0
 
 
-def _passes(endpoint: str, days: int) -> list[dict[str, Any]]:
+def _passes(endpoint: str, days: int, cities: tuple[str, ...]) -> list[dict[str, Any]]:
     from google.cloud import firestore
 
     from common.domain.ai import build_planner
@@ -223,7 +301,7 @@ def _passes(endpoint: str, days: int) -> list[dict[str, Any]]:
     first = deps()
     results = []
     for label, pass_deps in (("cold", first), ("warm L1", first), ("warm L2", deps())):
-        result = run_pass(label, pass_deps, endpoint, days, f"{label.replace(' ', '-')}-user")
+        result = run_pass(label, pass_deps, endpoint, days, f"{label.replace(' ', '-')}-user", cities)
         print(
             f"{label}: {result['upstream_calls_per_plan']} upstream calls per plan, "
             f"hit ratio {result['cache_hit_ratio']}, p50 {result['latency_s']['p50']} s"

@@ -30,6 +30,7 @@ from common.domain.itinerary.models import (
     Violation,
     WarningCode,
 )
+from common.domain.itinerary.retime import retime, trim_day
 from common.domain.itinerary.validator import RULES, validate
 
 __all__ = [
@@ -62,5 +63,7 @@ __all__ = [
     "WarningCode",
     "plan_trip",
     "replan_day",
+    "retime",
+    "trim_day",
     "validate",
 ]

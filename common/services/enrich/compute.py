@@ -16,7 +16,7 @@ from common.domain.itinerary.models import DEFAULT_PACE_POLICIES, Leg, TravelMod
 from common.domain.maps import LatLng, MapsService, MapsUsage, Place, PlaceSearch, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.names import names_match
-from common.domain.maps_engine import engine_matrix, engine_place, fallback_description
+from common.domain.maps_engine import engine_day_matrix, engine_place, fallback_description
 from common.foundation.concurrency import fan_out
 from common.foundation.config import Settings
 from common.foundation.errors import PermanentError
@@ -152,10 +152,12 @@ class TripEnricher:
     # ----- travel and times -----------------------------------------------------------------------------------
 
     def schedule(self, working: DayEnrichment) -> TripProblem:
-        """Legs from a travel matrix over the day's places; automatic stops timed from it; the day's problem."""
+        """Legs of the day in its order (only those: ``engine_day_matrix``); automatic stops timed from them; the
+        day's problem."""
         resolved = {place.id: place for place in working.places if place is not None}
         nodes = [self.anchor] + [Waypoint.of(place) for place in resolved.values() if place.id != self.anchor.id]
-        matrix = engine_matrix(self.maps, nodes, self.transport, self.usage)
+        order = [self.anchor.id] + [place.id for place in working.places if place is not None] + [self.anchor.id]
+        matrix = engine_day_matrix(self.maps, nodes, order, self.transport, self.usage)
         position = matrix.position()
         mode = TravelMode(self.transport)
 

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 from common.domain.ai import ModelUsage, Planner, Proposal, TripBrief
 from common.domain.itinerary import (
     DayAnchor,
+    Itinerary,
     Pace,
     Preferences,
     TransportCosts,
     TripProblem,
     validate,
 )
-from common.domain.itinerary import plan_trip as schedule_trip
 from common.domain.maps import Destination, MapsService, MapsUsage, Place, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.estimates import category_for_types
 from common.domain.maps.names import casefolded, names_match
-from common.domain.maps_engine import MEAL_CATEGORIES, engine_matrix, engine_place
+from common.domain.maps_engine import MEAL_CATEGORIES, engine_place, estimated_matrix
 from common.domain.needs import needs_step_free, wants_vegetarian
 from common.foundation import currency
 from common.foundation.clients import Lazy
@@ -35,6 +35,7 @@ from common.foundation.errors import AppError, InternalError, InvalidRequest
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
 from common.services.planning.assemble import PlannedParts, assemble_trip
+from common.services.planning.legs import plan_on_real_legs
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.planning.toolbox import MapsToolBox
 from common.services.trips import store
@@ -47,7 +48,7 @@ logger = get_logger(__name__)
 
 TRANSIT_FARE_USD = 2.5
 DRIVE_COST_PER_KM_USD = 0.35
-MAX_CANDIDATES = 60  # the matrix grows with the square: 60 candidates are at most 3,721 elements (cached per pair)
+MAX_CANDIDATES = 60  # the solver's matrix is estimated (no Maps call); only the legs a plan uses are fetched
 NOT_A_STOP = {"hotel", "locality", "other"}
 NOT_A_DESTINATION = {"hotel", "restaurant", "cafe", "bar"}
 AVOID_KEYWORDS: dict[str, str] = {
@@ -269,7 +270,9 @@ def choose_and_schedule(
     problem = _problem(
         run, deps, destination, lodging, candidates, priorities, must_ids, avoid_ids, avoid_categories, budget_currency
     )
-    itinerary = schedule_trip(problem)
+    problem, itinerary = _schedule_on_real_legs(
+        run, deps, destination, _nodes(destination, lodging, candidates), problem
+    )
     violations = validate(problem, itinerary)
     if violations:
         logger.error(
@@ -442,13 +445,14 @@ def _problem(
     avoid_categories: set[str],
     budget_currency: str,
 ) -> TripProblem:
+    """The trip's problem on estimated travel (no Maps call): ``_schedule_on_real_legs`` verifies it."""
     request, settings = run.request, deps.settings
-    anchor = Waypoint.of(lodging) if lodging else Waypoint.of(destination)
-    nodes = [anchor] + [Waypoint.of(place) for place in candidates if place.id != anchor.id]
-    matrix = engine_matrix(deps.maps, nodes, request.transport, run.maps_usage)
+    nodes = _nodes(destination, lodging, candidates)
+    anchor = nodes[0]
+    matrix, _ = estimated_matrix(deps.maps, nodes, request.transport)
     fallback = None
-    if run.step_free and request.transport == "walk":
-        fallback = engine_matrix(deps.maps, nodes, "transit", run.maps_usage)
+    if _fallback_mode(run) is not None:
+        fallback, _ = estimated_matrix(deps.maps, nodes, "transit")
     return TripProblem(
         start_date=request.start_date,
         end_date=request.end_date,
@@ -480,6 +484,49 @@ def _problem(
         ),
         solver_time_limit_seconds=settings.solver_time_limit_seconds,
     )
+
+
+def _nodes(destination: Destination, lodging: Place | None, candidates: list[Place]) -> list[Waypoint]:
+    """The lodging (else the destination centre) first, then every candidate: the matrices' nodes."""
+    anchor = Waypoint.of(lodging) if lodging else Waypoint.of(destination)
+    return [anchor] + [Waypoint.of(place) for place in candidates if place.id != anchor.id]
+
+
+def _fallback_mode(run: PlanningRun) -> str | None:
+    return "transit" if run.step_free and run.request.transport == "walk" else None
+
+
+def _schedule_on_real_legs(
+    run: PlanningRun, deps: PlanningDeps, destination: Destination, nodes: list[Waypoint], problem: TripProblem
+) -> tuple[TripProblem, Itinerary]:
+    """Plan on estimates, then fetch, re-time and repair on the real legs the plan uses (``planning.legs``); the
+    problem returned holds only those real legs, for the validator."""
+    verified = plan_on_real_legs(
+        problem,
+        deps.maps,
+        nodes,
+        mode=run.request.transport,
+        fallback_mode=_fallback_mode(run),
+        time_zone=destination.time_zone or deps.settings.default_timezone,
+        usage=run.maps_usage,
+    )
+    logger.info(
+        "plan verified on real legs",
+        extra={
+            "fields": {
+                "trip_id": run.trip_id,
+                "rounds": verified.rounds,
+                "repaired_days": sorted(verified.repaired_days),
+                "legs": verified.legs_checked,
+            }
+        },
+    )
+    if verified.emptied_days:
+        logger.warning(
+            "days left empty: they did not fit their real legs after repairs",
+            extra={"fields": {"trip_id": run.trip_id, "days": verified.emptied_days}},
+        )
+    return verified.problem, verified.itinerary
 
 
 def _build_default_deps() -> PlanningDeps:
