@@ -9,6 +9,10 @@ Policies where the brief left room:
   must-includes alone exceed the budget they stay and a ``budget_exceeded`` warning says so.
 - Unknown opening hours count as open all day; each planned stop with unknown hours gets an ``hours_unknown``
   warning.
+- Meal venues: when the days need more meals than there are venues, each venue may also serve one meal on a second
+  day (``Visit.copy`` 1); the solver prefers a new venue.
+- Times: the order's earliest timing, then ``PlanningContext.settle`` closes the waits (linger, then start the
+  stops before a wait later); a wait still over ``max_idle_minutes`` gets an ``idle_gap`` warning saying why.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from common.domain.itinerary.models import (
     Stop,
     TripProblem,
     WarningCode,
+    format_clock,
 )
 from common.domain.itinerary.planning import DayContext, DaySchedule, PlanningContext, Visit, leg_cost
 from common.domain.itinerary.solver import solve_routing
@@ -137,6 +142,20 @@ def _candidate_visits(
     return open_visits, None
 
 
+def _second_uses(days: list[DayContext], visits: list[Visit]) -> list[Visit]:
+    """A second use of every meal venue when the days need more meals than there are venues (multi-day only)."""
+    venues = {visit.node_id for visit in visits if visit.meal is not None}
+    meals_needed = sum(len(day.required_meals) for day in days)
+    if len(days) < 2 or len(venues) >= meals_needed:
+        return []
+    as_sight = {visit.node_id for visit in visits if visit.meal is None}  # a must-include venue: used once
+    return [
+        Visit(visit.place, visit.meal, copy=1)
+        for visit in visits
+        if visit.meal is not None and visit.node_id not in as_sight
+    ]
+
+
 def _plan_days(
     context: PlanningContext,
     days: list[DayContext],
@@ -155,6 +174,7 @@ def _plan_days(
         if dropped is not None:
             drops[place.id] = dropped
         visits.extend(place_visits)
+    visits.extend(_second_uses(days, visits))
 
     produced_by = Producer.GREEDY
     hit_time_limit = False
@@ -250,7 +270,8 @@ def _assemble(
 ) -> Itinerary:
     problem = context.problem
     preferences = problem.preferences
-    planned = {index: _day_plan(context, schedule) for index, schedule in outcome.schedules.items()}
+    settled = {index: context.settle(schedule) for index, schedule in outcome.schedules.items()}
+    planned = {index: _day_plan(context, schedule) for index, schedule in settled.items()}
     days_by_index = {**fixed_days, **planned}
     days = [days_by_index[index] for index in sorted(days_by_index)]
     places = {place.id: place for place in problem.places}
@@ -326,6 +347,9 @@ def _assemble(
                         place_id=place.id,
                     )
                 )
+    position_of = {trip_day: position for position, trip_day in enumerate(sorted(days_by_index))}
+    for trip_day, schedule in sorted(settled.items()):
+        warnings.extend(_wait_warnings(context, position_of[trip_day], schedule))
     if outcome.hit_time_limit:
         warnings.append(
             PlanWarning(
@@ -348,3 +372,32 @@ def _assemble(
         produced_by=outcome.produced_by,
         solve_seconds=round(solve_seconds, 3),
     )
+
+
+def _wait_warnings(context: PlanningContext, day_index: int, schedule: DaySchedule) -> list[PlanWarning]:
+    """An ``idle_gap`` warning for each wait over ``max_idle_minutes`` left after settling, saying why."""
+    warnings = []
+    limit = context.problem.preferences.max_idle_minutes
+    for index, idle in context.waits(schedule):
+        if idle <= limit:
+            continue
+        timed, previous = schedule.visits[index], schedule.visits[index - 1]
+        visit = timed.visit
+        starts_when_possible = any(
+            low == timed.arrive_minute for low, _ in context.arrival_windows(visit, schedule.day)
+        )
+        if starts_when_possible and visit.meal is not None:
+            reason = f"{visit.meal.value} is served from {format_clock(timed.arrive_minute)}"
+        elif starts_when_possible:
+            reason = f"it opens at {format_clock(timed.arrive_minute)}"
+        else:
+            reason = f"{previous.visit.place.name} cannot start later or stay longer (opening hours); free time"
+        warnings.append(
+            PlanWarning(
+                code=WarningCode.IDLE_GAP,
+                message=f"a {idle}-minute wait before {visit.place.name}: {reason}",
+                day_index=day_index,
+                place_id=visit.place.id,
+            )
+        )
+    return warnings
