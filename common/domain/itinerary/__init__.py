@@ -29,6 +29,7 @@ from common.domain.itinerary.models import (
     TripProblem,
     Violation,
     WarningCode,
+    with_day_windows,
 )
 from common.domain.itinerary.validator import RULES, validate
 
@@ -63,4 +64,5 @@ __all__ = [
     "plan_trip",
     "replan_day",
     "validate",
+    "with_day_windows",
 ]

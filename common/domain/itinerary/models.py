@@ -7,7 +7,8 @@ Conventions shared by the engine and the validator:
 - A day starts when the traveller leaves the day's start node and ends when they reach its end node; both must lie
   inside the day window. A stop occupies ``[arrive_minute, depart_minute)``; it must fit one opening interval.
 - The stops-per-day cap of a pace counts sights only: meals come on top (pace sets how many sights, not whether
-  people eat). A stop counts as a meal when it is marked with a meal its venue serves.
+  people eat). A stop counts as a meal when its venue serves the meal it is marked with (any meal it serves, when
+  unmarked) and it starts inside that meal's window.
 - A day *requires* a meal when the day window overlaps the meal window by at least
   ``Preferences.meal_required_overlap_minutes`` and the meal is not in ``Preferences.skip_meals``: the default
   day windows include the evening, so every full day requires lunch and dinner; a day window the user shortened
@@ -105,6 +106,15 @@ DEFAULT_PACE_POLICIES: dict[Pace, PacePolicy] = {
     Pace.MODERATE: PacePolicy(day_window=TimeWindow(start=540, end=1320), max_stops_per_day=5, linger_factor=0.6),
     Pace.PACKED: PacePolicy(day_window=TimeWindow(start=510, end=1350), max_stops_per_day=7, linger_factor=0.4),
 }
+
+
+def with_day_windows(windows: dict[str, tuple[int, int]]) -> dict[Pace, PacePolicy]:
+    """The default pace policies with the day windows given per pace name (``{"relaxed": (600, 1290)}``)."""
+    policies = dict(DEFAULT_PACE_POLICIES)
+    for name, (start, end) in windows.items():
+        pace = Pace(name)
+        policies[pace] = policies[pace].model_copy(update={"day_window": TimeWindow(start=start, end=end)})
+    return policies
 
 
 class OpeningTime(_Frozen):

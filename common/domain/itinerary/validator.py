@@ -18,6 +18,7 @@ from common.domain.itinerary.models import (
     MealKind,
     OpeningPeriod,
     Place,
+    Stop,
     TravelMatrix,
     TravelMode,
     TripProblem,
@@ -169,12 +170,7 @@ class _Checker:
             for stop_index, stop in enumerate(day.stops):
                 # A meal venue may serve a meal on a second, different day; nothing else comes back.
                 earlier = seen_uses.get(stop.place_id, [])
-                second_meal = (
-                    self.is_meal(stop.place_id, stop.meal)
-                    and len(earlier) == 1
-                    and earlier[0][1]
-                    and stop.place_id not in today
-                )
+                second_meal = self.is_meal(stop) and len(earlier) == 1 and earlier[0][1] and stop.place_id not in today
                 if (earlier and not second_meal) or stop.place_id in today:
                     yield Violation(
                         rule="place_repeated",
@@ -183,19 +179,29 @@ class _Checker:
                         message=f"{stop.place_id} already planned on day {seen_places[stop.place_id]}",
                     )
                 seen_places.setdefault(stop.place_id, day_index)
-                seen_uses.setdefault(stop.place_id, []).append((day_index, self.is_meal(stop.place_id, stop.meal)))
+                seen_uses.setdefault(stop.place_id, []).append((day_index, self.is_meal(stop)))
                 today.add(stop.place_id)
             yield from self.check_day(day_index, trip_day, day)
         yield from self.check_trip(seen_places)
 
-    def is_meal(self, place_id: str, meal: MealKind | None) -> bool:
-        """A stop counts as a meal when it is marked with a meal its venue serves."""
-        place = self.places.get(place_id)
-        return meal is not None and place is not None and meal in place.meal_kinds
+    def is_meal(self, stop: Stop) -> bool:
+        """A stop counts as a meal when its venue serves the meal it is marked with (any meal it serves when the stop
+        is unmarked, as in user-edited days) and it starts inside that meal's window."""
+        place = self.places.get(stop.place_id)
+        if place is None:
+            return False
+        windows = {MealKind.LUNCH: self.preferences.lunch_window, MealKind.DINNER: self.preferences.dinner_window}
+        kinds = [stop.meal] if stop.meal is not None else list(place.meal_kinds)
+        return any(
+            kind in place.meal_kinds
+            and (window := windows[kind]) is not None
+            and window.start <= stop.arrive_minute <= window.end
+            for kind in kinds
+        )
 
     def check_day(self, day_index: int, trip_day: int, day: DayPlan) -> Iterator[Violation]:
         anchor = self.problem.anchors[0] if len(self.problem.anchors) == 1 else self.problem.anchors[trip_day]
-        sights = sum(1 for stop in day.stops if not self.is_meal(stop.place_id, stop.meal))
+        sights = sum(1 for stop in day.stops if not self.is_meal(stop))
         if sights > self.stop_cap:
             yield Violation(
                 rule="too_many_stops",

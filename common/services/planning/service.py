@@ -20,6 +20,7 @@ from common.domain.itinerary import (
     TransportCosts,
     TripProblem,
     validate,
+    with_day_windows,
 )
 from common.domain.itinerary import plan_trip as schedule_trip
 from common.domain.maps import Destination, MapsService, MapsUsage, Place, Waypoint
@@ -497,6 +498,7 @@ def _problem(
             if request.transport == "drive"
             else 0.0,
         ),
+        pace_policies=with_day_windows(settings.day_windows()),
         solver_time_limit_seconds=settings.solver_time_limit_seconds,
     )
 
