@@ -220,6 +220,7 @@ class TripResult:
     naive_ratios: list[float] = field(default_factory=list)
     priority_kept: float = 0.0
     priority_bound: float = 0.0
+    budget_limited: bool = False
     days_needing_meals: int = 0
     days_with_required_meals: int = 0
     days_with_unexplained_gap_over_60: int = 0
@@ -252,6 +253,7 @@ def measure(problem: TripProblem, plan: Itinerary, seed: int, city: str, seconds
         naive = path_travel(context, day, sorted((v.node_id for v in visits), key=order_in_input.__getitem__))
         if naive:
             result.naive_ratios.append(day_plan.travel_minutes / naive)
+    result.budget_limited = problem.preferences.budget_limit is not None
     explained = {warning.day_index for warning in plan.warnings if warning.code.value == "idle_gap"}
     groups = []
     for index, day_plan in enumerate(plan.days):
@@ -330,6 +332,11 @@ def summarise(results: list[TripResult]) -> dict[str, Any]:
         "days": sum(len(result.day_ends) for result in results),
         "share_with_required_meals": round(
             sum(r.days_with_required_meals for r in results) / max(1, sum(r.days_needing_meals for r in results)), 4
+        ),
+        "share_with_required_meals_no_budget": round(
+            sum(r.days_with_required_meals for r in results if not r.budget_limited)
+            / max(1, sum(r.days_needing_meals for r in results if not r.budget_limited)),
+            4,
         ),
         "days_with_unexplained_gap_over_60": sum(r.days_with_unexplained_gap_over_60 for r in results),
         "median_day_end": _clock(percentile([end for r in results for end in r.day_ends], 0.5)),

@@ -9,8 +9,8 @@ Policies where the brief left room:
   must-includes alone exceed the budget they stay and a ``budget_exceeded`` warning says so.
 - Unknown opening hours count as open all day; each planned stop with unknown hours gets an ``hours_unknown``
   warning.
-- Meal venues: when the days need more meals than there are venues, each venue may also serve one meal on a second
-  day (``Visit.copy`` 1); the solver prefers a new venue.
+- Meal venues: when the days need a meal more often than there are venues serving it, each of those venues may also
+  serve that meal on a second day (``Visit.copy`` 1); the solver prefers a new venue.
 - Times: the order's earliest timing, then ``PlanningContext.settle`` closes the waits (linger, then start the
   stops before a wait later); a wait still over ``max_idle_minutes`` gets an ``idle_gap`` warning saying why.
 """
@@ -27,6 +27,7 @@ from common.domain.itinerary.models import (
     DroppedPlace,
     DropReason,
     Itinerary,
+    MealKind,
     Place,
     PlanWarning,
     Producer,
@@ -143,16 +144,20 @@ def _candidate_visits(
 
 
 def _second_uses(days: list[DayContext], visits: list[Visit]) -> list[Visit]:
-    """A second use of every meal venue when the days need more meals than there are venues (multi-day only)."""
-    venues = {visit.node_id for visit in visits if visit.meal is not None}
-    meals_needed = sum(len(day.required_meals) for day in days)
-    if len(days) < 2 or len(venues) >= meals_needed:
+    """A second use of the venues of each meal the days need more often than there are venues for it (or of every
+    venue, when the days need more meals in all than there are venues)."""
+    if len(days) < 2:
         return []
+    venues = {meal: {visit.node_id for visit in visits if visit.meal == meal} for meal in MealKind}
+    needed = {meal: sum(1 for day in days if meal in day.required_meals) for meal in MealKind}
+    servable = sum(min(needed[meal], len(venues[meal])) for meal in MealKind)  # meals some venue can serve
+    too_few_in_all = len(set().union(*venues.values())) < servable
+    short = {meal for meal in MealKind if venues[meal] and (len(venues[meal]) < needed[meal] or too_few_in_all)}
     as_sight = {visit.node_id for visit in visits if visit.meal is None}  # a must-include venue: used once
     return [
         Visit(visit.place, visit.meal, copy=1)
         for visit in visits
-        if visit.meal is not None and visit.node_id not in as_sight
+        if visit.meal in short and visit.node_id not in as_sight
     ]
 
 

@@ -245,3 +245,21 @@ def test_day_windows_per_pace_can_be_configured() -> None:
     trip = problem([place("s", 100)], preferences=Preferences(pace=Pace.RELAXED), pace_policies=policies)
     assert trip.day_window == TimeWindow(start="11:00", end="20:00")
     assert trip.required_meals() == (MealKind.LUNCH, MealKind.DINNER)
+
+
+def test_no_venue_comes_back_when_only_a_meal_no_venue_serves_is_short() -> None:
+    # Lunch-only venues and no dinner venue (as the vegetarian demo in Kyoto): dinner cannot be had, lunch needs no
+    # second use, so every lunch is at a new place and each day says dinner is missing.
+    cafes = [
+        place(f"cafe{index}", 300 * index, 100, meals=[MealKind.LUNCH], category="cafe", visit_minutes=45)
+        for index in range(1, 5)
+    ]
+    sights = [place(f"s{index}", 250 * index, -100, visit_minutes=90) for index in range(1, 7)]
+    trip = problem([*sights, *cafes], days=3, preferences=Preferences())
+    plan = plan_trip(trip)
+    assert validate(trip, plan) == []
+    lunches = [stop.place_id for day in plan.days for stop in day.stops if stop.meal == MealKind.LUNCH]
+    assert len(lunches) == 3
+    assert len(set(lunches)) == 3
+    missing = [(w.day_index, w.meal) for w in plan.warnings if w.code == WarningCode.MEAL_MISSING]
+    assert missing == [(0, MealKind.DINNER), (1, MealKind.DINNER), (2, MealKind.DINNER)]
