@@ -23,8 +23,10 @@ class GreedyPlanner:
             self._schedules[day.index] = empty
         self._used: set[tuple[str, int]] = set()
         self._area_cost: dict[tuple[str, int, int], int] = {}  # (place id, copy, day index)
+        self._homes: dict[str, set[int]] = {}
 
     def plan(self, visits: list[Visit], must_include_ids: set[str]) -> dict[int, list[Visit]]:
+        self._homes = self._context.home_days(self._days, visits, must_include_ids)
         areas = self._context.area_costs(self._days, visits)
         self._area_cost = {
             (visit.node_id, visit.copy, day_index): costs[position]
@@ -65,6 +67,8 @@ class GreedyPlanner:
                 continue
             for day in days:
                 if visit.meal is not None and visit.meal not in day.required_meals:
+                    continue
+                if visit.meal is None and day.index not in self._homes.get(visit.node_id, {day.index}):
                     continue
                 sequence = self._sequences[day.index]
                 sights = sum(1 for other in sequence if other.meal is None)

@@ -21,6 +21,7 @@ from common.domain.itinerary.models import (
 )
 
 EXACT_ORDER_MAX_STOPS = 8
+HOME_AREA_SLACK_KM = 1.0  # a sight may go on any day whose area centre is at most this much farther than its own
 AREA_COST_PER_KM = 4  # minutes of travel per km between a stop and the centre of its day's area
 
 
@@ -264,6 +265,26 @@ class PlanningContext:
                 for visit in visits
             ]
         return costs
+
+    def home_days(self, days: list[DayContext], visits: list[Visit], keep: set[str]) -> dict[str, set[int]]:
+        """Per sight (not in ``keep``), the day indices it may go on: the days whose area centre lies within
+        ``HOME_AREA_SLACK_KM`` of its nearest one among the days it is open. Sights open on no such day, meals and
+        ``keep`` (must-includes) are free (absent from the answer)."""
+        areas = self.area_costs(days, visits)
+        homes: dict[str, set[int]] = {}
+        for position, visit in enumerate(visits):
+            if visit.meal is not None or visit.node_id in keep or visit.node_id in homes:
+                continue
+            open_days = [day.index for day in days if self.arrival_windows(visit, day)]
+            if not open_days:
+                continue
+            nearest = min(areas[index][position] for index in open_days)
+            homes[visit.node_id] = {
+                index
+                for index in open_days
+                if areas[index][position] <= nearest + AREA_COST_PER_KM * HOME_AREA_SLACK_KM
+            }
+        return homes
 
     def visit_cost(self, visit: Visit) -> float:
         return visit.place.cost_per_person * self.problem.preferences.travellers

@@ -14,7 +14,9 @@
 - The arc cost is travel minutes, plus, per day, ``planning.AREA_COST_PER_KM`` for each km a stop lies from the
   centre of the day's area (a balanced geographic clustering of the sights, ``clusters.balanced_clusters``) so each
   day stays in one part of the city, plus ``REPEAT_VENUE_COST`` for a meal venue's second use. The extra cost of a
-  stop does not depend on its predecessor, so it does not change the best order within a day.
+  stop does not depend on its predecessor, so it does not change the best order within a day. Each sight (not a
+  must-include) may only go on the days whose area it belongs to (``PlanningContext.home_days``: its nearest area
+  centre among the days it is open, and any within ``HOME_AREA_SLACK_KM`` more); the cost alone left days spread.
 - Search: greedy descent (stops at a local optimum, so deterministic whatever the machine speed) from parallel
   cheapest insertion and from the greedy plan; the time limit is a safety net. Guided local search was tried:
   bounded by a solution count it ran to the time limit on tiny problems.
@@ -42,6 +44,7 @@ MEAL_MISSING_PENALTY = 100_000
 UNEVEN_DAY_PENALTY = 60  # per sight below a day's even share, in minutes of travel
 REPEAT_VENUE_COST = 45  # minutes of travel: a meal venue's second use is taken only when no new venue is near
 LOCAL_SEARCH_SOLUTION_LIMIT = 100_000
+HOME_AREAS = True  # off: the area cost alone (measured weaker, bench/REPORT.md)
 SOLVE_FROM_INSERTION_TOO = True
 
 
@@ -93,6 +96,13 @@ def solve_routing(
             domains.append(visit_domain)
             allowed.append(visit_vehicles)
     visits = schedulable
+    # Each sight stays in (or next to) its day's part of the city: see ``PlanningContext.home_days``.
+    homes = context.home_days(days, visits, must_include_ids) if HOME_AREAS else {}
+    for position, visit in enumerate(visits):
+        home = homes.get(visit.node_id)
+        if home is not None and visit.meal is None:
+            near = [vehicle for vehicle in allowed[position] if days[vehicle].index in home]
+            allowed[position] = near or allowed[position]
     node_ids = [node for day in days for node in (day.start_node, day.end_node)] + [v.node_id for v in visits]
     node_count = len(node_ids)
     first_visit_node = 2 * day_count

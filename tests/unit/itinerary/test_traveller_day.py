@@ -263,3 +263,19 @@ def test_no_venue_comes_back_when_only_a_meal_no_venue_serves_is_short() -> None
     assert len(set(lunches)) == 3
     missing = [(w.day_index, w.meal) for w in plan.warnings if w.code == WarningCode.MEAL_MISSING]
     assert missing == [(0, MealKind.DINNER), (1, MealKind.DINNER), (2, MealKind.DINNER)]
+
+
+def test_sights_keep_to_their_area_unless_closed_there_or_required() -> None:
+    west = [place(f"w{index}", -3000 - 150 * index, 0) for index in range(3)]
+    east = [place(f"e{index}", 3000 + 150 * index, 0) for index in range(3)]
+    # Open only on Tuesday (Google day 2), the trip's second day.
+    tuesday_only = place("w3", -3100, 100, periods=daily_periods("09:00", "18:00", days=[2]))
+    trip = problem([*west, *east, tuesday_only], days=2, preferences=Preferences(must_include_ids=["e2"]))
+    context = PlanningContext(trip)
+    visits = [Visit(candidate) for candidate in trip.places]
+    homes = context.home_days(context.days, visits, {"e2"})
+    assert len({frozenset(homes[f"w{index}"]) for index in range(3)}) == 1
+    assert len(homes["w0"]) == 1
+    assert homes["e0"] == homes["e1"] != homes["w0"]
+    assert "e2" not in homes  # a must-include may go on any day
+    assert homes["w3"] == {1}  # nearest area among the days it is open
