@@ -152,7 +152,7 @@ class Planner(Protocol):
 STOPS_PER_DAY: dict[Pace, int] = {"relaxed": 3, "moderate": 4, "packed": 6}  # sights x CANDIDATE_FACTOR: enough
 CANDIDATE_FACTOR = 1.5
 MEALS_PER_DAY = 2
-SPARE_MEAL_VENUES = 4  # so the scheduler can pick a venue near the day's route that is open at the meal's time
+SPARE_MEAL_VENUES = 2  # so the scheduler can pick a venue near the day's route that is open at the meal's time
 
 
 def candidate_targets(brief: TripBrief, max_places_per_day: int = 8) -> tuple[int, int]:
