@@ -49,6 +49,7 @@ TRANSPORTS = ("walk", "transit")
 LUNCH_WINDOW = (11 * 60 + 30, 14 * 60 + 30)  # the engine's default meal windows
 DINNER_WINDOW = (18 * 60, 21 * 60 + 30)
 EVENING_FROM = 19 * 60
+MEAL_FAR_KM = 1.5  # a meal farther than this from both neighbouring stops is a trip across town
 CITIES = (
     "Bangkok",
     "Barcelona",
@@ -222,6 +223,8 @@ def _meal_of(stop: dict[str, Any]) -> str | None:
 
 def day_quality(day: dict[str, Any]) -> dict[str, Any]:
     """A traveller's view of one planned day (the API's day shape)."""
+    from common.domain.itinerary.clusters import distance_km
+
     stops = day["stops"]
     meal_of = [_meal_of(stop) for stop in stops]
     meals = sorted(meal for meal in meal_of if meal)
@@ -232,6 +235,18 @@ def day_quality(day: dict[str, Any]) -> dict[str, Any]:
         if idle > 0:
             gaps.append(idle)
     explained = any("wait" in warning for warning in day.get("warnings", []))
+    meal_hops = []  # km from each meal to the nearer of the stops before and after it
+    for index, meal in enumerate(meal_of):
+        if meal is None or not stops[index].get("location"):
+            continue
+        here = (stops[index]["location"]["lat"], stops[index]["location"]["lng"])
+        hops = [
+            distance_km(here, (stops[other]["location"]["lat"], stops[other]["location"]["lng"]))
+            for other in (index - 1, index + 1)
+            if 0 <= other < len(stops) and stops[other].get("location")
+        ]
+        if hops:
+            meal_hops.append(round(min(hops), 3))
     points = [(stop["location"]["lat"], stop["location"]["lng"]) for stop in stops if stop.get("location")]
     return {
         "date": day["date"],
@@ -248,6 +263,7 @@ def day_quality(day: dict[str, Any]) -> dict[str, Any]:
         "gap_explained": explained,
         "ends": stops[-1]["depart"] if stops else None,
         "points": points,
+        "meal_hops_km": meal_hops,
         "sight_points": [
             (stop["location"]["lat"], stop["location"]["lng"])
             for stop, meal in zip(stops, meal_of, strict=True)
@@ -294,6 +310,10 @@ def summarise_quality(plans: list[dict[str, Any]]) -> dict[str, Any]:
         "clustered_spread_km_mean": round(statistics.fmean(reference_spread), 3) if reference_spread else None,
         "sights_spread_km_mean": round(statistics.fmean(sight_spread), 3) if sight_spread else None,
         "sights_clustered_spread_km_mean": round(statistics.fmean(sight_reference), 3) if sight_reference else None,
+        "meal_hop_km_mean": round(statistics.fmean(hops), 3)
+        if (hops := [h for d in days for h in d["meal_hops_km"]])
+        else None,
+        "meals_over_1500m_from_neighbours": sum(1 for hop in hops if hop > MEAL_FAR_KM),
         "violations": sum(plan["violations"] for plan in plans),
     }
 

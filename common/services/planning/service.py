@@ -36,6 +36,7 @@ from common.foundation.errors import AppError, InternalError, InvalidRequest, ba
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
 from common.services.planning.assemble import assemble_trip
+from common.services.planning.meals import cover_meal_areas
 from common.services.planning.toolbox import MapsToolBox
 from common.services.trips import admission, store
 from common.services.trips.models import ProgressStage, TripRequest, parse_trip_request
@@ -282,6 +283,7 @@ def choose_and_schedule(
     candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
     avoid_ids, avoid_categories = _resolve_avoid(run, tools)
     candidates = [place for place in candidates if place.id not in exclude_ids]
+    candidates = cover_meal_areas(run, tools, candidates, exclude_ids)
     candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
 
     if on_stage:
