@@ -127,6 +127,7 @@ def _quality_row(label: str, summary: dict[str, Any]) -> list[Any]:
         summary.get("days_with_evening_sight", "-"),
         f"{summary['spread_km_mean']} / {summary['clustered_spread_km_mean']}",
         f"{summary.get('sights_spread_km_mean', '-')} / {summary.get('sights_clustered_spread_km_mean', '-')}",
+        f"{summary.get('meal_hop_km_mean', '-')} ({summary.get('meals_over_1500m_from_neighbours', '-')})",
         summary["violations"],
     ]
 
@@ -165,11 +166,29 @@ def quality_section() -> list[str]:
             "days with an evening sight",
             "spread km: plan / clustered",
             "sights only: plan / clustered",
+            "meal to nearer neighbour km (meals > 1.5 km)",
             "failed plans (validator)",
         ],
         rows,
     )
     return lines
+
+
+def _cold_row(data: dict[str, Any]) -> list[Any]:
+    result = data["passes"][0]
+    per_plan = result["per_plan"]
+    return [
+        per_plan["search_text"],
+        per_plan["get_place"],
+        per_plan["compute_route_matrix"],
+        per_plan["matrix_elements"],
+        per_plan["compute_routes"],
+        result["upstream_calls_per_plan"],
+        result["cache_hit_ratio"],
+        result["latency_s"]["p50"],
+        result["latency_s"]["p95"],
+        result["usd_per_1000_plans"],
+    ]
 
 
 def plan_section() -> list[str]:
@@ -215,6 +234,11 @@ def plan_section() -> list[str]:
                 result["usd_per_1000_plans"],
             ]
             for result in passes
+        ]
+        + [
+            ["cold, before issue 13", *_cold_row(before)]
+            for before in [_load("plan_before")]
+            if before is not None and before.get("passes")
         ],
     )
     lines += [
