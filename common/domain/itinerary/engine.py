@@ -17,6 +17,7 @@ Policies where the brief left room:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -40,6 +41,8 @@ from common.domain.itinerary.planning import DayContext, DaySchedule, PlanningCo
 from common.domain.itinerary.solver import solve_routing
 
 MEAL_VALUE = 3.0
+EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
+EVENING_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the best order
 
 
 @dataclass(frozen=True)
@@ -205,11 +208,31 @@ def _plan_days(
 
 
 def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
-    """The same stops in the order with the least travel when the day is small enough for an exact search."""
+    """The same stops in the order with the least travel when the day is small enough for an exact search, then an
+    evening stop where one fits (``_evening``)."""
     reordered = context.best_order(schedule.day, [timed.visit for timed in schedule.visits])
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
-        return reordered
-    return schedule
+        schedule = reordered
+    return _evening(context, schedule)
+
+
+def _evening(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
+    """When dinner ends the day and the day has a sight that suits the evening (a viewpoint, a neighbourhood, a
+    market, a bar) and is open then, move it after dinner if that costs at most ``EVENING_TRAVEL_FACTOR`` more
+    travel: the evening is the time for a view at sunset or a night market, not the hotel room."""
+    sequence = [timed.visit for timed in schedule.visits]
+    if len(sequence) < 2 or sequence[-1].meal != MealKind.DINNER:
+        return schedule
+    allowed = math.floor(schedule.travel_minutes * EVENING_TRAVEL_FACTOR)
+    best: DaySchedule | None = None
+    for position, visit in enumerate(sequence[:-1]):
+        if visit.meal is not None or visit.place.category not in EVENING_CATEGORIES:
+            continue
+        moved = context.schedule(schedule.day, [*sequence[:position], *sequence[position + 1 :], visit])
+        fits = moved is not None and moved.travel_minutes <= allowed
+        if fits and moved is not None and (best is None or moved.travel_minutes < best.travel_minutes):
+            best = moved
+    return best or schedule
 
 
 def _fit_budget(

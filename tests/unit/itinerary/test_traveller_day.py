@@ -279,3 +279,16 @@ def test_sights_keep_to_their_area_unless_closed_there_or_required() -> None:
     assert homes["e0"] == homes["e1"] != homes["w0"]
     assert "e2" not in homes  # a must-include may go on any day
     assert homes["w3"] == {1}  # nearest area among the days it is open
+
+
+def test_a_viewpoint_moves_after_dinner_when_it_costs_no_more_travel() -> None:
+    museum = place("museum", 1200, visit_minutes=120, periods=daily_periods("09:00", "17:00"), category="museum")
+    view = place("view", 2420, visit_minutes=45, category="viewpoint")  # open around the clock, next to the bistro
+    venues = [restaurant("bistro", 2400), place("cafe", 1300, meals=[MealKind.LUNCH], category="cafe")]
+    trip = problem([museum, view, *venues], preferences=Preferences(pace=Pace.RELAXED))
+    plan = plan_trip(trip)
+    assert validate(trip, plan) == []
+    stops = plan.days[0].stops
+    assert [stop.meal for stop in stops[-2:]] == [MealKind.DINNER, None]
+    assert stops[-1].place_id == "view"
+    assert stops[-1].arrive_minute >= 19 * 60
