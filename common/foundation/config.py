@@ -25,6 +25,15 @@ StrList = Annotated[list[str], NoDecode]
 PLACEHOLDER_MARKERS = ("your-", "your_", "yourdomain", "changeme", "replace-me")
 
 
+DAY_WINDOW_PATTERN = r"^\d{2}:[0-5]\d-\d{2}:[0-5]\d$"
+
+
+def day_window_minutes(value: str) -> tuple[int, int]:
+    """``"09:00-22:00"`` -> ``(540, 1320)``, minutes since local midnight."""
+    start, end = value.split("-")
+    return int(start[:2]) * 60 + int(start[3:]), int(end[:2]) * 60 + int(end[3:])
+
+
 def _parse_list(value: Any) -> Any:
     """Accept the seed's JSON form (``["a","b"]``) or a plain comma-separated list."""
     if isinstance(value, str):
@@ -123,6 +132,11 @@ class Settings(BaseSettings):
     enrich_max_event_age_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, description="enrich_places drops older trigger events with a log line"
     )
+    # A traveller's day per pace, local "HH:MM-HH:MM": leave the lodging from, be back by. They include the evening so
+    # every full day has lunch and dinner (the engine's meal windows are 11:30-14:30 and 18:00-21:30).
+    day_window_relaxed: str = Field("10:00-21:30", pattern=DAY_WINDOW_PATTERN)
+    day_window_moderate: str = Field("09:00-22:00", pattern=DAY_WINDOW_PATTERN)
+    day_window_packed: str = Field("08:30-22:30", pattern=DAY_WINDOW_PATTERN)
 
     # Sessions and agent limits
     session_max_duration: int = Field(86400, ge=60)
@@ -162,6 +176,14 @@ class Settings(BaseSettings):
         mode="before",
     )(_parse_list)
 
+    @field_validator("day_window_relaxed", "day_window_moderate", "day_window_packed")
+    @classmethod
+    def _ordered_window(cls, value: str) -> str:
+        start, end = day_window_minutes(value)
+        if not 0 <= start < end <= 24 * 60:
+            raise ValueError("a day window must start before it ends, within 00:00-24:00")
+        return value
+
     @field_validator("allowed_methods")
     @classmethod
     def _upper_methods(cls, value: list[str]) -> list[str]:
@@ -200,6 +222,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def day_windows(self) -> dict[str, tuple[int, int]]:
+        """Day window per pace name, as minutes since local midnight."""
+        return {
+            "relaxed": day_window_minutes(self.day_window_relaxed),
+            "moderate": day_window_minutes(self.day_window_moderate),
+            "packed": day_window_minutes(self.day_window_packed),
+        }
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -104,7 +104,16 @@ def test_plans_a_trip_that_matches_the_contract(
     assert len(names) == len(set(names)), "no place twice"
     assert all(stop["category"] != "bar" for day in trip["days"] for stop in day["stops"]), "nightlife avoided"
     for day in trip["days"]:
-        assert len(day["stops"]) <= 6
+        # Moderate pace: at most 5 sights; lunch and dinner come on top (before, 6 stops counted the meals).
+        sights = [stop for stop in day["stops"] if stop["category"] not in ("restaurant", "cafe")]
+        assert len(sights) <= 5
+        assert len(day["stops"]) <= 7
+        lunch = [
+            s for s in day["stops"] if s["category"] in ("restaurant", "cafe") and "11:30" <= s["arrive"] <= "14:30"
+        ]
+        dinner = [s for s in day["stops"] if s["category"] == "restaurant" and "18:00" <= s["arrive"] <= "21:30"]
+        assert len(lunch) == 1, "lunch every full day"
+        assert len(dinner) == 1, "dinner every full day"
         times = [(stop["arrive"], stop["depart"]) for stop in day["stops"]]
         assert times == sorted(times)
         assert all(arrive < depart for arrive, depart in times)

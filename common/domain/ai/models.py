@@ -149,20 +149,22 @@ class Planner(Protocol):
     def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]: ...
 
 
-STOPS_PER_DAY: dict[Pace, int] = {"relaxed": 3, "moderate": 4, "packed": 6}
+STOPS_PER_DAY: dict[Pace, int] = {"relaxed": 3, "moderate": 4, "packed": 6}  # sights x CANDIDATE_FACTOR: enough
 CANDIDATE_FACTOR = 1.5
 MEALS_PER_DAY = 2
+SPARE_MEAL_VENUES = 2  # so the scheduler can pick a venue near the day's route that is open at the meal's time
 
 
 def candidate_targets(brief: TripBrief, max_places_per_day: int = 8) -> tuple[int, int]:
-    """How many visit and meal candidates to propose: pace stops a day x days x 1.5 visits, 2 meals a day.
+    """How many visit and meal candidates to propose: pace sights a day x days x 1.5 visits, 2 meals a day plus
+    ``SPARE_MEAL_VENUES``.
 
-    The scheduler drops what does not fit, so a proposal offers more visits than the days can hold. The total stays
+    The scheduler drops what does not fit, so a proposal offers more places than the days can hold. The total stays
     within the proposal's bound of 60 places (visits give way first, meals keep at least one a day).
     """
     stops = min(STOPS_PER_DAY[brief.pace], max_places_per_day)
     visits = math.ceil(stops * brief.days * CANDIDATE_FACTOR)
-    meals = MEALS_PER_DAY * brief.days
+    meals = MEALS_PER_DAY * brief.days + SPARE_MEAL_VENUES
     if visits + meals > MAX_PLACES:
         meals = min(meals, max(brief.days, MAX_PLACES // 3))
         visits = MAX_PLACES - meals

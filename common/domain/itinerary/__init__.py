@@ -29,6 +29,7 @@ from common.domain.itinerary.models import (
     TripProblem,
     Violation,
     WarningCode,
+    with_day_windows,
 )
 from common.domain.itinerary.retime import retime, trim_day
 from common.domain.itinerary.validator import RULES, validate
@@ -66,4 +67,5 @@ __all__ = [
     "retime",
     "trim_day",
     "validate",
+    "with_day_windows",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from common.domain.itinerary import DayAnchor, DayPlan, Itinerary, Pace, Preferences, Producer, TripProblem, validate
 from common.domain.itinerary import Stop as EngineStop
-from common.domain.itinerary.models import DEFAULT_PACE_POLICIES, Leg, TravelMode
+from common.domain.itinerary.models import Leg, TravelMode, with_day_windows
 from common.domain.maps import LatLng, MapsService, MapsUsage, Place, PlaceSearch, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.names import names_match
@@ -39,6 +39,7 @@ RULE_WORDS = {
     "place_repeated": "planned twice",
     "avoided": "avoided",
     "unknown_place": "unknown place",
+    "idle_gap": "idle time",
 }
 
 
@@ -88,7 +89,8 @@ class TripEnricher:
         )
         self.destination_name = destination.name or "the destination"
         self.pace = Pace(trip.pace)
-        self.window = DEFAULT_PACE_POLICIES[self.pace].day_window
+        self.pace_policies = with_day_windows(settings.day_windows())
+        self.window = self.pace_policies[self.pace].day_window
 
     # ----- resolving ------------------------------------------------------------------------------------------
 
@@ -211,6 +213,7 @@ class TripEnricher:
             preferences=Preferences(
                 pace=self.pace, max_places_per_day=self.settings.max_places_per_day, travellers=self.travellers
             ),
+            pace_policies=self.pace_policies,
         )
 
     # ----- validation -----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from common.domain.itinerary import (
     TransportCosts,
     TripProblem,
     validate,
+    with_day_windows,
 )
 from common.domain.maps import Destination, MapsService, MapsUsage, Place, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
@@ -36,6 +37,7 @@ from common.foundation.log import get_logger
 from common.foundation.times import utc_now
 from common.services.planning.assemble import PlannedParts, assemble_trip
 from common.services.planning.legs import plan_on_real_legs
+from common.services.planning.meals import cover_meal_areas
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.planning.toolbox import MapsToolBox
 from common.services.trips import store
@@ -263,6 +265,7 @@ def choose_and_schedule(
     candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
     avoid_ids, avoid_categories = _resolve_avoid(run, tools)
     candidates = [place for place in candidates if place.id not in exclude_ids]
+    candidates = cover_meal_areas(run, tools, candidates, exclude_ids)
     candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
 
     if on_stage:
@@ -482,6 +485,7 @@ def _problem(
             if request.transport == "drive"
             else 0.0,
         ),
+        pace_policies=with_day_windows(settings.day_windows()),
         solver_time_limit_seconds=settings.solver_time_limit_seconds,
     )
 

@@ -73,6 +73,18 @@ def test_trip_duration_bounds_must_be_ordered(monkeypatch: pytest.MonkeyPatch) -
         load_settings()
 
 
+def test_day_windows_per_pace_include_the_evening_and_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings().day_windows()
+    assert defaults == {"relaxed": (600, 1290), "moderate": (540, 1320), "packed": (510, 1350)}
+    assert all(end >= 21 * 60 + 30 for _, end in defaults.values())  # the dinner window ends at 21:30
+    monkeypatch.setenv("DAY_WINDOW_RELAXED", "11:00-20:00")
+    assert load_settings().day_windows()["relaxed"] == (660, 1200)
+    for bad in ("20:00-11:00", "9-17", "09:00-25:00"):
+        monkeypatch.setenv("DAY_WINDOW_MODERATE", bad)
+        with pytest.raises(ConfigError, match="DAY_WINDOW_MODERATE"):
+            load_settings()
+
+
 def _production_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "acme-trips-prod")
