@@ -110,7 +110,7 @@ def test_model_choices_are_resolved_scheduled_and_sanitised(
 
     planner = trip["planner"]
     assert planner["provider"] == "google-ai"
-    assert planner["model"] == "gemini-3.5-flash"
+    assert planner["model"] == "gemini-3.8-flash"
     assert planner["llm_calls"] == 3
     assert planner["function_calls"] == 1
     assert planner["tokens"]["prompt"] > 0

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from common.domain.ai.deadline import Deadline
 from common.domain.ai.errors import ModelBlocked, ModelUnavailable
 from common.domain.ai.factory import FallbackPlanner, build_planner, resolve_provider
 from common.domain.ai.gemini import GeminiPlanner
@@ -100,9 +101,13 @@ class _Failing:
     def __init__(self, error: Exception) -> None:
         self.error = error
         self.calls = 0
+        self.deadlines: list[Deadline | None] = []
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
         self.calls += 1
+        self.deadlines.append(deadline)
         raise self.error
 
 
