@@ -134,6 +134,10 @@ class ModelUsage(BaseModel):
         self.output_tokens += max(0, output_tokens or 0)
         self.thinking_tokens += max(0, thinking_tokens or 0)
 
+    def token_counts(self) -> dict[str, int]:
+        """``{prompt, output, thinking}``: the trip's planner report stores them as ``tokens``."""
+        return {"prompt": self.prompt_tokens, "output": self.output_tokens, "thinking": self.thinking_tokens}
+
     def note(self, text: str) -> None:
         """Add a bounded note (the first 10 only, 300 characters each)."""
         if len(self.notes) < NOTES_MAX_ENTRIES:
