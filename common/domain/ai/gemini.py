@@ -331,21 +331,28 @@ class GeminiPlanner:
 
         settings = self._settings
         attempts = settings.vertex_ai_max_retries + 1
-        usage.llm_calls += 1
         last_problem = ""
         for attempt in range(attempts):
-            remaining = deadline.remaining()
-            if remaining < MIN_ATTEMPT_SECONDS:
+            if deadline.remaining() < MIN_ATTEMPT_SECONDS:
                 raise self._deadline_error(deadline, last_problem)
-            timeout = min(settings.vertex_ai_request_timeout, remaining)
-            if not self._semaphore.acquire(timeout=timeout):
+            if not self._semaphore.acquire(timeout=min(settings.vertex_ai_request_timeout, deadline.remaining())):
                 raise ModelUnavailable("too many concurrent AI model requests in this instance")
+            response: types.GenerateContentResponse | None = None
+            pause = 0.0
             try:
+                remaining = deadline.remaining()  # again: waiting for a slot took time
+                if remaining < MIN_ATTEMPT_SECONDS:
+                    raise self._deadline_error(deadline, last_problem)
+                timeout = min(settings.vertex_ai_request_timeout, remaining)
+                if attempt == 0:
+                    usage.llm_calls += 1  # requests asked for; the retries of one are not counted again
                 client = self._client.get()
                 per_request = config.model_copy(update={"http_options": types.HttpOptions(timeout=int(timeout * 1000))})
                 response = client.models.generate_content(
                     model=settings.gemini_model, contents=contents, config=per_request
                 )
+            except AppError:
+                raise
             except Exception as exc:
                 mapped = to_app_error(exc)
                 if mapped is None:
@@ -356,14 +363,15 @@ class GeminiPlanner:
                     logger.warning("gemini request failed: %s", mapped.message)
                     raise mapped from exc
                 last_problem = mapped.message
-                delay = self._retry_delay(attempt)
-                if deadline.remaining() - delay < MIN_ATTEMPT_SECONDS:
+                pause = self._retry_delay(attempt)
+                if deadline.remaining() - pause < MIN_ATTEMPT_SECONDS:
                     raise self._deadline_error(deadline, last_problem) from exc
-                logger.info("gemini request failed (%s); retry %d in %.1f s", mapped.message, attempt + 1, delay)
-                time.sleep(delay)
-                continue
             finally:
                 self._semaphore.release()
+            if response is None:  # a retryable failure: wait without holding a slot
+                logger.info("gemini request failed (%s); retry %d in %.1f s", last_problem, attempt + 1, pause)
+                time.sleep(pause)
+                continue
             meta = response.usage_metadata
             if meta is not None:
                 usage.add_tokens(meta.prompt_token_count, meta.candidates_token_count, meta.thoughts_token_count)

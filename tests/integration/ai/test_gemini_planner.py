@@ -564,6 +564,7 @@ def test_research_ends_early_to_leave_the_proposal_its_reserve(gemini: GeminiSta
     # Only what the finished tool call returned is trusted: the bistro was never found, so its id is dropped.
     assert [place.place_id for place in proposal.places] == ["museum_louvre", None]
     assert any("research cut short" in note for note in usage.notes)
+    assert usage.llm_calls == 3  # the research request cut at the reserve counts: it was sent
     final = gemini.requests[-1]
     assert "tools" not in final.body
     assert "museum_louvre" in final.texts[0]
