@@ -56,9 +56,12 @@ class Settings(BaseSettings):
     firebase_project_id: str | None = None  # Firebase Auth project; defaults to GOOGLE_CLOUD_PROJECT
 
     # Gemini (google-genai, on Vertex AI or the Gemini API). The model is configuration: the default is the newest
-    # generally available Flash model in Google's model documentation when this was written (gemini-3.8-flash, GA,
-    # global and multi-region endpoints, thinking levels LOW/MEDIUM/HIGH). Sampling (temperature, top-p, top-k) is
-    # left to the model unless set: Google's Gemini 3 guidance is to keep the default temperature.
+    # generally available Flash model in Google's model documentation when this was written, December 2026
+    # (ai.google.dev/gemini-api/docs/models lists Gemini 3.8 Flash as stable; the Vertex AI guide
+    # docs.cloud.google.com/gemini-enterprise-agent-platform/models/guides/gemini-3-8-flash gives gemini-3.8-flash as
+    # GA, on global and multi-region endpoints, thinking levels LOW/MEDIUM/HIGH, 65,536 output tokens). Sampling
+    # (temperature, top-p, top-k) is left to the model unless set: Google's Gemini 3 prompting guide asks to keep
+    # the default temperature (1.0; lower values can cause looping or degraded reasoning).
     vertex_ai_project_id: str | None = None
     vertex_ai_region: str = Field(
         "global", pattern=r"^[a-z][a-z0-9-]*$", description="Vertex AI location: global, a multi-region or a region"

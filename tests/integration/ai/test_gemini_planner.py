@@ -614,3 +614,15 @@ def _user_content(text: str) -> Any:
     from google.genai import types
 
     return types.Content(role="user", parts=[types.Part(text=text)])
+
+
+def test_thinking_tokens_are_logged_with_the_proposal(gemini: GeminiStandIn, caplog: pytest.LogCaptureFixture) -> None:
+    gemini.play(json_reply(_proposal(), prompt_tokens=700, output_tokens=300, thinking_tokens=1200))
+    settings = _settings(gemini, enable_function_calling=False)
+    with caplog.at_level("INFO", logger="common.domain.ai.gemini"):
+        GeminiPlanner(settings, provider="google-ai", api_key="k").propose(make_brief(), FakeToolBox())
+    [record] = [record for record in caplog.records if record.getMessage().startswith("gemini proposal")]
+    fields = record.fields  # type: ignore[attr-defined]
+    assert (fields["prompt_tokens"], fields["output_tokens"], fields["thinking_tokens"]) == (700, 300, 1200)
+    assert (fields["thinking_research"], fields["thinking_proposal"]) == ("medium", "low")
+    assert "1200 thinking tokens" in record.getMessage()
