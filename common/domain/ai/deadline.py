@@ -7,10 +7,20 @@ from collections.abc import Callable
 
 
 class Deadline:
-    """Ends ``seconds`` after it is made (monotonic clock). ``earlier(s)`` is the same deadline ``s`` seconds sooner."""
+    """Ends ``seconds`` after it is made (monotonic clock). ``earlier(s)`` is the same deadline ``s`` seconds sooner.
 
-    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic, _ends: float | None = None):
+    ``label`` names it in messages ("planning", or "research" for the part the research turn may use)."""
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        label: str = "planning",
+        clock: Callable[[], float] = time.monotonic,
+        _ends: float | None = None,
+    ) -> None:
         self.seconds = seconds
+        self.label = label
         self._clock = clock
         self.ends = clock() + seconds if _ends is None else _ends
 
@@ -21,5 +31,5 @@ class Deadline:
     def expired(self) -> bool:
         return self.remaining() <= 0
 
-    def earlier(self, seconds: float) -> Deadline:
-        return Deadline(self.seconds - seconds, clock=self._clock, _ends=self.ends - seconds)
+    def earlier(self, seconds: float, *, label: str | None = None) -> Deadline:
+        return Deadline(self.seconds - seconds, label=label or self.label, clock=self._clock, _ends=self.ends - seconds)

@@ -215,6 +215,11 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, _transient_transport_errors())
 
 
+def _is_timeout(error: BaseException) -> bool:
+    """A timeout of any transport (httpx's ReadTimeout, ConnectTimeout...; requests' Timeout; TimeoutError)."""
+    return isinstance(error, TimeoutError) or "Timeout" in type(error).__name__
+
+
 def _thinking_tokens(response: types.GenerateContentResponse) -> int:
     meta = response.usage_metadata
     return (meta.thoughts_token_count or 0) if meta is not None else 0
@@ -357,7 +362,7 @@ class GeminiPlanner:
                 mapped = to_app_error(exc)
                 if mapped is None:
                     raise
-                if timeout < settings.vertex_ai_request_timeout and isinstance(exc, _transient_transport_errors()):
+                if timeout < settings.vertex_ai_request_timeout and _is_timeout(exc):  # cut by the deadline
                     raise self._deadline_error(deadline, mapped.message) from exc
                 if not _retryable(exc) or attempt == attempts - 1:
                     logger.warning("gemini request failed: %s", mapped.message)
@@ -381,7 +386,7 @@ class GeminiPlanner:
     @staticmethod
     def _deadline_error(deadline: Deadline, last_problem: str) -> ModelDeadlineExceeded:
         after = f" (last failure: {last_problem[:200]})" if last_problem else ""
-        message = f"the AI model did not answer within the planning deadline of {deadline.seconds:g} s{after}"
+        message = f"the AI model did not answer within the {deadline.label} deadline of {deadline.seconds:g} s{after}"
         logger.warning("gemini deadline: %s", message)
         return ModelDeadlineExceeded(message)
 
@@ -466,7 +471,7 @@ class GeminiPlanner:
         runner = ToolRunner(
             tools, usage, max_calls=settings.max_function_calls, timeout_s=settings.function_call_timeout
         )
-        research_deadline = deadline.earlier(settings.gemini_proposal_reserve_seconds)
+        research_deadline = deadline.earlier(settings.gemini_proposal_reserve_seconds, label="research")
         config = self._config(
             brief, with_tools=True, thinking=settings.gemini_thinking_research, max_tokens=settings.gemini_max_tokens
         )

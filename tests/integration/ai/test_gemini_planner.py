@@ -519,7 +519,9 @@ def test_retries_stop_at_the_plan_deadline(gemini: GeminiStandIn) -> None:
         gemini_proposal_reserve_seconds=1.0,
     )
     started = time.monotonic()
-    with pytest.raises(ModelDeadlineExceeded, match=r"deadline of 2 s \(last failure: Gemini unavailable") as caught:
+    with pytest.raises(
+        ModelDeadlineExceeded, match=r"within the planning deadline of 2 s \(last failure: Gemini unavailable"
+    ) as caught:
         GeminiPlanner(settings, provider="google-ai", api_key="k").propose(make_brief(), FakeToolBox())
     assert time.monotonic() - started < 2.0
     assert 2 <= len(gemini.requests) < 11

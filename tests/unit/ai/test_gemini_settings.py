@@ -155,6 +155,11 @@ def test_deadline_with_a_clock() -> None:
     assert deadline.remaining() == 7
     assert research.remaining() == 3
     assert research.seconds == 6
+    assert (deadline.label, research.label, deadline.earlier(1, label="research").label) == (
+        "planning",
+        "planning",
+        "research",
+    )
     now[0] = 110.0
     assert deadline.expired()
     assert research.remaining() == -4
