@@ -91,12 +91,12 @@ PRICES: dict[str, dict[str, Any]] = {
     },
     "compute_routes": {"sku": "Routes: Compute Routes Essentials", "usd_per_1000": 5.0, "unit": "request"},
     "gemini_input_tokens": {
-        "sku": "Gemini 2.5 Flash input (stand-in price for the configured gemini-3.5-flash: not verified)",
+        "sku": "Gemini 2.5 Flash input (stand-in price for the configured GEMINI_MODEL: not verified)",
         "usd_per_1000": 0.30 / 1000,
         "unit": "token",
     },
     "gemini_output_tokens": {
-        "sku": "Gemini 2.5 Flash output (same caveat)",
+        "sku": "Gemini 2.5 Flash output, thinking tokens included (same caveat)",
         "usd_per_1000": 2.50 / 1000,
         "unit": "token",
     },
@@ -203,7 +203,9 @@ def run_pass(
         for key in ("search_text", "get_place", "compute_route_matrix", "compute_routes", "matrix_elements")
     }
     per_plan["gemini_input_tokens"] = sum(row["tokens"]["prompt"] for row in rows) / plans
-    per_plan["gemini_output_tokens"] = sum(row["tokens"]["output"] for row in rows) / plans
+    per_plan["gemini_output_tokens"] = (
+        sum(row["tokens"]["output"] + row["tokens"].get("thinking", 0) for row in rows) / plans
+    )
     calls = sum(row["maps_calls"] for row in rows)
     hits = sum(row["cache_hits"] for row in rows)
     latencies: list[float] = [row["seconds"] for row in rows]

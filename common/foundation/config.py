@@ -20,6 +20,7 @@ from common.foundation.errors import ConfigError
 Environment = Literal["development", "test", "staging", "production"]
 ModelProvider = Literal["auto", "vertex-ai", "google-ai", "offline"]
 FallbackProvider = Literal["none", "vertex-ai", "google-ai", "offline"]
+ThinkingLevel = Literal["default", "minimal", "low", "medium", "high"]  # "default": no thinking config is sent
 StrList = Annotated[list[str], NoDecode]
 
 PLACEHOLDER_MARKERS = ("your-", "your_", "yourdomain", "changeme", "replace-me")
@@ -63,14 +64,38 @@ class Settings(BaseSettings):
     firestore_database_id: str = "(default)"
     firebase_project_id: str | None = None  # Firebase Auth project; defaults to GOOGLE_CLOUD_PROJECT
 
-    # Gemini (google-genai, on Vertex AI or the Gemini API)
+    # Gemini (google-genai, on Vertex AI or the Gemini API). The model is configuration: the default is the newest
+    # generally available Flash model in Google's model documentation when this was written, December 2026
+    # (ai.google.dev/gemini-api/docs/models lists Gemini 3.8 Flash as stable; the Vertex AI guide
+    # docs.cloud.google.com/gemini-enterprise-agent-platform/models/guides/gemini-3-8-flash gives gemini-3.8-flash as
+    # GA, on global and multi-region endpoints, thinking levels LOW/MEDIUM/HIGH, 65,536 output tokens). Sampling
+    # (temperature, top-p, top-k) is left to the model unless set: Google's Gemini 3 prompting guide asks to keep
+    # the default temperature (1.0; lower values can cause looping or degraded reasoning).
     vertex_ai_project_id: str | None = None
-    vertex_ai_region: str = "us-central1"
-    gemini_model: str = "gemini-3.5-flash"
-    gemini_temperature: float = Field(0.7, ge=0.0, le=2.0)
-    gemini_max_tokens: int = Field(8192, ge=1, le=65536)
-    gemini_top_p: float = Field(0.95, gt=0.0, le=1.0)
-    gemini_top_k: int = Field(40, ge=1)
+    vertex_ai_region: str = Field(
+        "global", pattern=r"^[a-z][a-z0-9-]*$", description="Vertex AI location: global, a multi-region or a region"
+    )
+    gemini_model: str = Field("gemini-3.8-flash", min_length=1)
+    gemini_temperature: float | None = Field(None, ge=0.0, le=2.0)
+    gemini_top_p: float | None = Field(None, gt=0.0, le=1.0)
+    gemini_top_k: int | None = Field(None, ge=1)
+    gemini_max_tokens: int = Field(
+        32768, ge=1, le=65536, description="Output tokens per request, thinking included (Gemini counts both)"
+    )
+    gemini_max_tokens_retry: int = Field(
+        65536, ge=1, le=65536, description="Output tokens of the one retry of a proposal cut off at the limit"
+    )
+    gemini_thinking_research: ThinkingLevel = "medium"
+    gemini_thinking_proposal: ThinkingLevel = "low"
+    gemini_thinking_floor: ThinkingLevel = Field(
+        "low", description="Lowest level the retry of a cut-off proposal steps down to ('default': never sent)"
+    )
+    gemini_plan_deadline_seconds: float = Field(
+        160, gt=0, description="Wall-clock budget of every model call of one plan, retries and tool calls included"
+    )
+    gemini_proposal_reserve_seconds: float = Field(
+        90, ge=0, description="Part of the deadline the research turn leaves to the JSON proposal turn"
+    )
     gemini_api_key: SecretStr | None = None
     gemini_api_key_secret: str | None = None
     gemini_base_url: str | None = None
@@ -193,6 +218,13 @@ class Settings(BaseSettings):
     def _check_consistency(self) -> Settings:
         if not self.min_trip_duration_days <= self.default_trip_duration_days <= self.max_trip_duration_days:
             raise ValueError("MIN_TRIP_DURATION_DAYS <= DEFAULT_TRIP_DURATION_DAYS <= MAX_TRIP_DURATION_DAYS must hold")
+        if self.gemini_max_tokens_retry < self.gemini_max_tokens:
+            raise ValueError("GEMINI_MAX_TOKENS_RETRY must not be below GEMINI_MAX_TOKENS")
+        if self.gemini_plan_deadline_seconds >= self.agent_response_timeout:
+            # A planning that outlives AGENT_RESPONSE_TIMEOUT may be failed by cleanup_sessions while it still runs.
+            raise ValueError("GEMINI_PLAN_DEADLINE_SECONDS must be below AGENT_RESPONSE_TIMEOUT")
+        if self.gemini_proposal_reserve_seconds >= self.gemini_plan_deadline_seconds:
+            raise ValueError("GEMINI_PROPOSAL_RESERVE_SECONDS must be below GEMINI_PLAN_DEADLINE_SECONDS")
         if self.environment == "production":
             self._refuse_production_placeholders()
         return self

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from common.domain.ai.deadline import Deadline
 from common.domain.ai.models import (
     CANDIDATE_FACTOR,
     DAY_THEME_MAX_CHARS,
@@ -127,7 +128,10 @@ class OfflinePlanner:
     def __init__(self, *, max_places_per_day: int = 8) -> None:
         self._max_places_per_day = max_places_per_day
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
+        """``deadline`` is accepted for the ``Planner`` protocol; the offline ranker makes no model calls."""
         usage = ModelUsage(provider="offline", model=None)
         runner = ToolRunner(tools, usage, max_results_limit=SEARCH_RESULTS)
         avoid = [term.casefold().strip() for term in brief.avoid if term.strip()]

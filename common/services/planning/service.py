@@ -121,7 +121,7 @@ class PlanningRun:
             model=usage.model if usage else None,
             llm_calls=usage.llm_calls if usage else 0,
             function_calls=usage.function_calls if usage else 0,
-            tokens=Tokens(prompt=usage.prompt_tokens if usage else 0, output=usage.output_tokens if usage else 0),
+            tokens=Tokens(**usage.token_counts()) if usage else Tokens(prompt=0, output=0),
             maps_calls=self.maps_usage.total_upstream_calls,
             cache_hits=sum(self.maps_usage.cache_hits.values()),
             maps_elements=self.maps_usage.billable_elements,

@@ -273,6 +273,7 @@ class Dropped(DocumentPart):
 class Tokens(DocumentPart):
     prompt: int
     output: int
+    thinking: int = Field(0, description="Thinking tokens (billed as output; not included in output)")
 
 
 class PlannerReport(DocumentPart):
