@@ -271,3 +271,14 @@ def test_unreachable_signing_keys_are_a_503() -> None:
 
 def test_the_header_name_is_the_one_the_client_sdks_send() -> None:
     assert APP_CHECK_HEADER.lower() == "x-firebase-appcheck"
+
+
+def test_the_deployment_enforces_app_check_and_lets_plan_trip_consume_tokens() -> None:
+    from tests.integration.support import ROOT
+
+    description = json.loads((ROOT / "deploy" / "functions.json").read_text())
+    assert description["common_env"]["ENVIRONMENT"] == "production", "App Check is on by default there"
+    (plan_trip,) = (function for function in description["functions"] if function["name"] == "plan_trip")
+    assert {"role": "roles/firebaseappcheck.tokenVerifier", "scope": "project"} in plan_trip["roles"]
+    for function in description["functions"]:
+        assert not {"APP_CHECK_ENFORCE", "APP_CHECK_API_ENDPOINT"} & set(function["env"]), function["name"]
