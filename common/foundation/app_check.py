@@ -43,6 +43,9 @@ APP_CHECK_HEADER = "X-Firebase-AppCheck"
 MAX_TOKEN_CHARS = 4096
 JWKS_PATH = "/v1/jwks"
 VERIFY_PATH_FORMAT = "/v1beta/projects/{project_id}:verifyAppCheckToken"
+# The consume call (verifyAppCheckToken) is small: do not let a hung App Check API hold plan_trip for firebase-admin's
+# default 120 s per attempt.
+HTTP_TIMEOUT_SECONDS = 10
 
 logger = get_logger(__name__)
 
@@ -116,7 +119,8 @@ def build_app(settings: Settings) -> firebase_admin.App:
         app = firebase_admin.get_app(name)
     except ValueError:
         credential = _anonymous_credential() if endpoint else None
-        app = firebase_admin.initialize_app(credential, options={"projectId": project}, name=name)
+        options = {"projectId": project, "httpTimeout": HTTP_TIMEOUT_SECONDS}
+        app = firebase_admin.initialize_app(credential, options=options, name=name)
     if endpoint:
         service_class = _service_class(endpoint)
         service = app._get_service(app_check._APP_CHECK_ATTRIBUTE, service_class)

@@ -179,6 +179,7 @@ def test_with_an_endpoint_the_app_verifies_against_it(settings: Settings, standi
     jwks_url = f"{standin.url}/v1/jwks"
     assert jwks_url == service._JWKS_URL == service._jwks_client.uri
     assert service._VERIFY_URL_FORMAT.startswith(standin.url + "/v1beta/projects/")
+    assert service._http_client.timeout == app_check_module.HTTP_TIMEOUT_SECONDS
 
 
 def test_a_good_token_passes(settings: Settings, standin: AppCheckStandin) -> None:
