@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import functions_framework
 from werkzeug.exceptions import HTTPException
 
-from common.api.http import JsonResult, read_json_body, serve
+from common.api.http import JsonResult, read_json_body, serve, trip_location
 from common.foundation.config import get_settings
 from common.foundation.log import configure_logging, get_logger
 
@@ -68,7 +68,7 @@ def plan_trip(request: flask.Request) -> flask.Response:
         caller = verify_caller(http_request.headers.get("Authorization"))
         body = read_json_body(http_request, _settings.max_request_bytes)
         trip = plan_new_trip(caller.uid, body, default_deps.get())
-        return JsonResult(trip, status=201, headers={"Location": f"/trips/{trip['id']}"})
+        return JsonResult(trip, status=201, headers={"Location": trip_location(_settings, trip["id"])})
 
     return serve(request, function="plan_trip", settings=_settings, handler=handle, methods=["POST"])
 

@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     supported_languages: StrList = Field(default_factory=lambda: ["en"])
     default_timezone: str = "UTC"
     solver_time_limit_seconds: float = Field(2.0, gt=0)
+    trips_url: str | None = Field(
+        None, description="Public URL of the trips function: the Location of a planned trip is TRIPS_URL/{id}"
+    )
     enrich_max_event_age_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, description="enrich_places drops older trigger events with a log line"
     )

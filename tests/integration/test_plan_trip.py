@@ -48,9 +48,16 @@ def kyoto_request(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def plan_url(stack: dict[str, str], firestore_project: str) -> Iterator[str]:
+def trips_url(stack: dict[str, str], firestore_project: str) -> Iterator[str]:
+    """The trips function on this module's Firestore project (where a planned trip's Location points)."""
+    with function_server("trips", MAIN, "http", module_env(stack, firestore_project)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def plan_url(stack: dict[str, str], firestore_project: str, trips_url: str) -> Iterator[str]:
     env = module_env(stack, firestore_project) | {"PLAN_RATE_PER_MINUTE": "30", "PLAN_RATE_PER_DAY": "100"}
-    with function_server("plan_trip", MAIN, "http", env) as url:
+    with function_server("plan_trip", MAIN, "http", env | {"TRIPS_URL": trips_url}) as url:
         yield url
 
 
@@ -76,13 +83,15 @@ def assert_envelope(response: requests.Response, status: int, code: str) -> dict
 
 
 def test_plans_a_trip_that_matches_the_contract(
-    plan_url: str, user: TestUser, firestore_client: firestore.Client
+    plan_url: str, user: TestUser, firestore_client: firestore.Client, trips_url: str
 ) -> None:
     response = requests.post(plan_url, json=kyoto_request(), headers=user.headers, timeout=120)
     assert response.status_code == 201, response.text
     trip = response.json()
     jsonschema.validate(trip, schema_for("Trip"))
-    assert response.headers["Location"] == f"/trips/{trip['id']}"
+    location = response.headers["Location"]
+    assert location == f"{trips_url}/{trip['id']}", "the trips function's URL of the trip"
+    assert requests.get(location, headers=user.headers, timeout=30).json()["id"] == trip["id"]
     assert trip["status"] == "ready"
     assert trip["user_id"] == user.uid
     assert trip["destination"]["time_zone"] == "Asia/Tokyo"
@@ -241,7 +250,7 @@ def test_cors_preflight_is_answered_for_allowed_origins(plan_url: str) -> None:
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
-def test_unknown_destination_fails_clearly_and_is_stored_failed(
+def test_unknown_destination_is_a_400_and_stores_nothing(
     plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     traveller = sign_up(stack)
@@ -252,8 +261,6 @@ def test_unknown_destination_fails_clearly_and_is_stored_failed(
         timeout=60,
     )
     error = assert_envelope(response, 400, "invalid_request")
-    trip_ids = [detail["trip_id"] for detail in error["details"] if isinstance(detail, dict) and "trip_id" in detail]
-    assert len(trip_ids) == 1
-    stored = trips_of(firestore_client, traveller.uid)
-    assert [trip["status"] for trip in stored] == ["failed"]
-    assert stored[0]["failure"]["code"] == "invalid_request"
+    assert {"field": "destination", "message": "no city or area of that name on Google Maps"} in error["details"]
+    assert not any(isinstance(detail, dict) and "trip_id" in detail for detail in error["details"])
+    assert trips_of(firestore_client, traveller.uid) == [], "bad input: nothing stored"

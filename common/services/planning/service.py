@@ -132,8 +132,9 @@ class PlanningRun:
 def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]:
     """Validate, admit against quotas, plan and store a trip; return it as the API shows it.
 
-    Raises ``InvalidRequest`` and ``QuotaExceeded`` before anything is stored; after the trip exists, any failure
-    stores it as ``failed`` with the reason and is raised again (with the trip id in its details).
+    Raises ``InvalidRequest`` (an unknown destination included) and ``QuotaExceeded`` before anything is stored;
+    after the trip exists, any failure stores it as ``failed`` with the reason and is raised again (with the trip id
+    in its details).
     """
     settings, client = deps.settings, deps.firestore
     request = parse_trip_request(body, settings, deps.clock().date())
@@ -141,12 +142,17 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
         currency.require_supported(request.budget.currency)
     trip_id = store.new_trip_id()
     session = PlanningSession.admit(client, settings, deps.clock, user_id=user_id, trip_id=trip_id, kind="plan")
-    planning = store.planning_trip(trip_id, user_id, request, deps.clock())
-    store.create_trip(client, planning)
     run = PlanningRun(trip_id=trip_id, request=request)
     try:
-        session.progress("resolving")
+        # Bad input stores nothing: the destination is resolved before the trip exists.
         destination = resolve_destination(run, deps)
+    except Exception as error:
+        session.fail(failure_cause(error).failure, run.planner_report())
+        raise
+    planning = store.planning_trip(trip_id, user_id, request, deps.clock())
+    store.create_trip(client, planning)
+    try:
+        session.progress("resolving")
         parts = choose_and_schedule(run, deps, destination, on_stage=session.progress)
     except Exception as error:
         _record_failure(run, session, deps, error)
@@ -156,38 +162,40 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
     planned = planning.model_copy(update={name: getattr(parts, name) for name in store.READY_FIELDS})
     trip = store.complete_trip(client, planning, planned, deps.clock())
     session.finish(parts.planner, run.tool_log())
-    report = parts.planner
     logger.info(
         "trip planned",
-        extra={
-            "fields": {
-                "user_id": user_id,
-                "trip_id": trip_id,
-                "provider": report.provider,
-                "model": report.model,
-                "duration_ms": report.duration_ms,
-                "llm_calls": report.llm_calls,
-                "tokens": report.tokens.model_dump(),
-                "maps_calls": report.maps_calls,
-                "cache_hits": report.cache_hits,
-                "maps_elements": report.maps_elements,
-                "days": len(trip.days),
-            }
-        },
+        extra={"fields": _outcome_fields(run, parts.planner, "ready") | {"user_id": user_id, "days": len(trip.days)}},
     )
     return trip.api_view()
+
+
+def _outcome_fields(run: PlanningRun, report: PlannerReport, outcome: str, code: str | None = None) -> dict[str, Any]:
+    """The fields of the line that ends a planning (deploy/observability.json's plan metrics read them)."""
+    return {
+        "trip_id": run.trip_id,
+        "outcome": outcome,
+        "error_code": code,
+        "provider": report.provider,
+        "model": report.model,
+        "duration_ms": report.duration_ms,
+        "llm_calls": report.llm_calls,
+        "tokens": {"prompt": report.tokens.prompt, "output": report.tokens.output},
+        "maps_calls": report.maps_calls,
+        "cache_hits": report.cache_hits,
+        "maps_elements": report.maps_elements,
+    }
 
 
 def _record_failure(run: PlanningRun, session: PlanningSession, deps: PlanningDeps, error: Exception) -> None:
     cause = failure_cause(error)
     code = cause.failure.code
+    report = run.planner_report()
     (logger.warning if cause.expected else logger.error)(
         "planning failed: %s",
         code,
         exc_info=not cause.expected,
-        extra={"fields": {"trip_id": run.trip_id, "error_code": code}},
+        extra={"fields": _outcome_fields(run, report, "failed", code)},
     )
-    report = run.planner_report()
     try:
         # With Firestore itself down, one quick attempt: waiting out the client's retry deadline again would most
         # likely fail the same way. If it does, cleanup_sessions fails the trip once its planning times out.

@@ -1,7 +1,9 @@
 """``GET /trips/{id}.ics``: a trip as an iCalendar file, one VEVENT per stop.
 
 Times are local times at the destination, written with its time zone (``TZID`` on DTSTART/DTEND, and the matching
-VTIMEZONE), so calendars show 09:30 in Kyoto as 09:30 in Kyoto wherever the reader is. Each event's UID depends only
+VTIMEZONE), so calendars show 09:30 in Kyoto as 09:30 in Kyoto wherever the reader is. The VTIMEZONE lists each
+offset change around the trip as its own observance with one DTSTART (no RDATE lists, which ical.js reads only the
+first date of), so icalendar, node-ical and ical.js agree across a DST change. Each event's UID depends only
 on the trip and the stop's place (or name), so re-importing an edited trip updates events instead of duplicating
 them.
 """
@@ -93,5 +95,76 @@ def trip_calendar(trip: Trip, *, default_time_zone: str = "UTC") -> bytes:
             if stop.category:
                 event.add("categories", [stop.category])
             calendar.add_component(event)
-    calendar.add_missing_timezones()
+    first = min((day.date for day in trip.days), default=trip.start_date)
+    last = max((day.date for day in trip.days), default=trip.end_date)
+    calendar.add_component(vtimezone(zone, first, last))
     return bytes(calendar.to_ical())
+
+
+TIMEZONE_MARGIN = dt.timedelta(days=7)
+EPOCH_OBSERVANCE = dt.datetime(1970, 1, 1)  # an observance's DTSTART is a local time, without a zone
+
+
+def _offset_changes(zone: zoneinfo.ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The UTC instants (to the minute) in ``[start, end)`` where the zone's UTC offset or DST flag changes."""
+
+    def state(moment: dt.datetime) -> tuple[dt.timedelta | None, dt.timedelta | None]:
+        local = moment.astimezone(zone)
+        return local.utcoffset(), local.dst()
+
+    changes = []
+    step = dt.timedelta(hours=6)
+    moment = start
+    while moment < end:
+        following = min(moment + step, end)
+        if state(moment) != state(following):
+            low, high = moment, following  # the change is in (low, high]: narrow it to the minute
+            while high - low > dt.timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(second=0, microsecond=0)
+                if middle <= low:
+                    break
+                if state(middle) == state(low):
+                    low = middle
+                else:
+                    high = middle
+            changes.append(high)
+        moment = following
+    return changes
+
+
+def _observance(
+    kind: type[icalendar.TimezoneStandard] | type[icalendar.TimezoneDaylight],
+    starts: dt.datetime,
+    offset_from: dt.timedelta,
+    offset_to: dt.timedelta,
+    name: str | None,
+) -> icalendar.cal.Component:
+    observance = kind()
+    observance.add("dtstart", starts)
+    observance.add("tzoffsetfrom", offset_from)
+    observance.add("tzoffsetto", offset_to)
+    if name:
+        observance.add("tzname", name)
+    return observance
+
+
+def vtimezone(zone: zoneinfo.ZoneInfo, first: dt.date, last: dt.date) -> icalendar.Timezone:
+    """A VTIMEZONE valid from a week before ``first`` to a week after ``last``: the offset then, and every change
+    in between as its own observance (STANDARD or DAYLIGHT) with a single DTSTART in local time."""
+    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC) - TIMEZONE_MARGIN
+    end = dt.datetime.combine(last, dt.time(), tzinfo=dt.UTC) + TIMEZONE_MARGIN
+    timezone = icalendar.Timezone()
+    timezone.add("tzid", zone.key)
+    initial = start.astimezone(zone)
+    offset = initial.utcoffset() or dt.timedelta(0)
+    kind = icalendar.TimezoneDaylight if initial.dst() else icalendar.TimezoneStandard
+    timezone.add_component(_observance(kind, EPOCH_OBSERVANCE, offset, offset, initial.tzname()))
+    for change in _offset_changes(zone, start, end):
+        after = change.astimezone(zone)
+        new_offset = after.utcoffset() or dt.timedelta(0)
+        local_start = (change + offset).replace(tzinfo=None)  # the wall-clock time, in the old offset, of the change
+        kind = icalendar.TimezoneDaylight if after.dst() else icalendar.TimezoneStandard
+        timezone.add_component(_observance(kind, local_start, offset, new_offset, after.tzname()))
+        offset = new_offset
+    return timezone
