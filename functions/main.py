@@ -23,6 +23,8 @@ _settings = get_settings()  # fail at start, naming the variable, when the confi
 configure_logging(_settings.log_level, _settings.google_cloud_project)
 if not _settings.app_check_enforced:  # never in production: the configuration refuses APP_CHECK_ENFORCE=false there
     get_logger(__name__).warning("App Check is not enforced: X-Firebase-AppCheck headers are not checked")
+elif not _settings.app_check_replay_protection:
+    get_logger(__name__).warning("App Check replay protection is off: plan_trip accepts reusable tokens")
 
 # The trips API's routes that change something need App Check; reading (GET) needs only the ID token.
 TRIPS_APP_CHECK_METHODS = frozenset({"POST", "PATCH", "DELETE"})

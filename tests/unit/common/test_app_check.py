@@ -283,3 +283,47 @@ def test_the_deployment_enforces_app_check_and_lets_plan_trip_consume_tokens() -
     assert {"role": "roles/firebaseappcheck.tokenVerifier", "scope": "project"} in plan_trip["roles"]
     for function in description["functions"]:
         assert not {"APP_CHECK_ENFORCE", "APP_CHECK_API_ENDPOINT"} & set(function["env"]), function["name"]
+
+
+@pytest.mark.parametrize(
+    ("env", "warning"),
+    [
+        ({}, "App Check is not enforced"),
+        ({"APP_CHECK_ENFORCE": "false"}, "App Check is not enforced"),
+        ({"APP_CHECK_ENFORCE": "true", "APP_CHECK_REPLAY_PROTECTION": "false"}, "replay protection is off"),
+        ({"APP_CHECK_ENFORCE": "true"}, None),
+    ],
+)
+def test_a_function_says_at_start_when_app_check_is_weakened(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], warning: str | None
+) -> None:
+    import logging
+
+    import functions_framework
+
+    from common.foundation.config import get_settings
+    from tests.integration.support import ROOT
+
+    monkeypatch.setenv("FUNCTION_TARGET", "health")  # functions-framework sets it; restored after the test
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect()
+    main_logger = logging.getLogger("main")  # functions-framework loads functions/main.py as the module "main"
+    main_logger.addHandler(handler)
+    try:
+        functions_framework.create_app(target="health", source=str(ROOT / "functions" / "main.py"))  # type: ignore[no-untyped-call]
+    finally:
+        main_logger.removeHandler(handler)
+    warnings = [r.getMessage() for r in records if r.levelno == logging.WARNING and "App Check" in r.getMessage()]
+    if warning is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1
+        assert warning in warnings[0]
