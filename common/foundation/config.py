@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     check_token_revocation: bool = True
     plan_rate_per_minute: int = Field(5, ge=1)
+    plan_rate_per_day: int = Field(50, ge=1)
 
     # Firebase App Check (X-Firebase-AppCheck) on the functions an app calls: plan_trip, the trips API's writes,
     # user_data. See common/foundation/app_check.py and the README.
@@ -120,7 +121,6 @@ class Settings(BaseSettings):
         description="a stand-in of firebaseappcheck.googleapis.com (its /v1/jwks and verifyAppCheckToken), for tests "
         "and emulators; refused in production",
     )
-    plan_rate_per_day: int = Field(50, ge=1)
 
     # Trip rules
     default_trip_duration_days: int = Field(7, ge=1)
