@@ -44,14 +44,19 @@ functions_framework.errorhandler(HTTPException)(framework_error)
 
 @functions_framework.http
 def health(request: flask.Request) -> flask.Response:
-    """GET: the deployment's configuration summary and a Firestore probe (503 when Firestore does not answer)."""
+    """GET: the deployment's configuration summary and a Firestore probe (503 when Firestore does not answer);
+    GET .../openapi.json: the API document."""
 
-    def handle(_: flask.Request) -> JsonResult:
+    def handle(http_request: flask.Request) -> JsonResult:
+        if http_request.path.rstrip("/").endswith("/openapi.json"):
+            from common.api.openapi import build_document
+
+            return JsonResult(build_document())
         from common.foundation.clients import firestore_client
         from common.services.health import health_report
 
         report = health_report(_settings, firestore_client.get())
-        return JsonResult(report, status=200 if report["status"] == "ok" else 503)
+        return JsonResult(report.model_dump(mode="json"), status=200 if report.status == "ok" else 503)
 
     return serve(request, function="health", settings=_settings, handler=handle, methods=["GET"])
 

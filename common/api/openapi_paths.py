@@ -22,6 +22,15 @@ MODELS: tuple[tuple[type[BaseModel], Mode], ...] = (
 )
 
 
+# The local stack's default ports (scripts/stack; STACK_FUNCTIONS_PORT moves them): one server per function.
+LOCAL_PORTS = {"health": 8201, "plan_trip": 8202, "user_data": 8205, "trips": 8206}
+
+
+def local_servers(function: str) -> list[dict[str, Any]]:
+    """The function on the local stack: its own port, answering the same paths as deployed."""
+    return [{"url": f"http://127.0.0.1:{LOCAL_PORTS[function]}", "description": f"local stack: {function}"}]
+
+
 def _json(ref: str, model: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": ref.format(model=model)}}}
 

@@ -18,7 +18,6 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    WithJsonSchema,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -328,11 +327,6 @@ class EnrichmentReport(DocumentPart):
     maps_calls: SkipJsonSchema[int] = 0
 
 
-StoredRequest = Annotated[
-    TripRequest, WithJsonSchema({"additionalProperties": True, "title": "Request", "type": "object"})
-]
-
-
 class Trip(DocumentPart):
     """A trip as returned and as stored in ``trips/{id}`` (a failed or planning trip has no days yet)."""
 
@@ -349,7 +343,7 @@ class Trip(DocumentPart):
     pace: Pace
     transport: Transport
     language: str
-    request: StoredRequest
+    request: TripRequest = Field(description="What was asked")
     days: list[Day]
     budget: TripBudget | None
     dropped: list[Dropped]
