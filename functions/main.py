@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from common.api.http import JsonResult, read_json_body, serve, trip_location
 from common.foundation.config import get_settings
-from common.foundation.log import configure_logging
+from common.foundation.log import configure_logging, get_logger
 
 if TYPE_CHECKING:
     import flask
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 _settings = get_settings()  # fail at start, naming the variable, when the configuration is invalid
 configure_logging(_settings.log_level, _settings.google_cloud_project)
+if not _settings.app_check_enforced:  # never in production: the configuration refuses APP_CHECK_ENFORCE=false there
+    get_logger(__name__).warning("App Check is not enforced: X-Firebase-AppCheck headers are not checked")
+elif not _settings.app_check_replay_protection:
+    get_logger(__name__).warning("App Check replay protection is off: plan_trip accepts reusable tokens")
+
+# The trips API's routes that change something need App Check; reading (GET) needs only the ID token.
+TRIPS_APP_CHECK_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 
 
 def framework_error(error: HTTPException) -> flask.Response:
@@ -56,12 +63,15 @@ def health(request: flask.Request) -> flask.Response:
 
 @functions_framework.http
 def plan_trip(request: flask.Request) -> flask.Response:
-    """POST a trip request (Firebase ID token required): 201 with the planned trip, stored in ``trips/{id}``."""
+    """POST a trip request (limited-use App Check token and Firebase ID token): 201 with the trip, in ``trips/{id}``."""
 
     def handle(http_request: flask.Request) -> JsonResult:
+        from common.foundation.app_check import APP_CHECK_HEADER, verify_app_check
         from common.foundation.auth import verify_caller
         from common.services.planning.service import default_deps, plan_new_trip
 
+        # Each planning spends Gemini and Maps money: a limited-use App Check token, consumed here, once.
+        verify_app_check(http_request.headers.get(APP_CHECK_HEADER), _settings, consume=True)
         caller = verify_caller(http_request.headers.get("Authorization"))
         body = read_json_body(http_request, _settings.max_request_bytes)
         trip = plan_new_trip(caller.uid, body, default_deps.get())
@@ -124,11 +134,13 @@ def user_data(request: flask.Request) -> flask.Response:
     def handle(http_request: flask.Request) -> JsonResult:
         import datetime as dt
 
+        from common.foundation.app_check import APP_CHECK_HEADER, verify_app_check
         from common.foundation.auth import verify_caller
         from common.foundation.clients import firestore_client, storage_client
         from common.foundation.errors import InvalidRequest
         from common.services.ops.user_data import delete_user_data, export_user_data, firebase_user_deleter
 
+        verify_app_check(http_request.headers.get(APP_CHECK_HEADER), _settings)
         caller = verify_caller(http_request.headers.get("Authorization"))
         now = dt.datetime.now(dt.UTC)
         if http_request.method == "GET":
@@ -153,6 +165,10 @@ def trips(request: flask.Request) -> flask.Response:
         from common.api.trips import default_deps
         from common.api.trips import handle as handle_trips
 
+        if http_request.method in TRIPS_APP_CHECK_METHODS:
+            from common.foundation.app_check import APP_CHECK_HEADER, verify_app_check
+
+            verify_app_check(http_request.headers.get(APP_CHECK_HEADER), _settings)
         return handle_trips(http_request, default_deps.get())
 
     return serve(

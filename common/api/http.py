@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from common.foundation.app_check import APP_CHECK_HEADER
 from common.foundation.config import Settings
 from common.foundation.errors import (
     AppError,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 logger = get_logger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_JSON_DEPTH = 32
+# Request headers a preflight always allows, whatever ALLOWED_HEADERS lists: without them the app cannot call at all.
+REQUIRED_REQUEST_HEADERS = ("Authorization", "Content-Type", APP_CHECK_HEADER)
 
 
 @dataclass
@@ -62,6 +65,14 @@ def error_envelope(error: AppError, request_id: str) -> dict[str, Any]:
     }
 
 
+def allowed_request_headers(settings: Settings) -> list[str]:
+    """ALLOWED_HEADERS plus the required ones it lacks (compared without regard to case, as header names are)."""
+    headers = list(settings.allowed_headers)
+    present = {header.lower() for header in headers}
+    headers += [header for header in REQUIRED_REQUEST_HEADERS if header.lower() not in present]
+    return headers
+
+
 def _cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
     origin = request.headers.get("Origin")
     if not settings.enable_cors or not origin:
@@ -72,7 +83,7 @@ def _cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
     return {
         "Access-Control-Allow-Origin": origin if "*" not in allowed else "*",
         "Access-Control-Allow-Methods": ", ".join(settings.allowed_methods),
-        "Access-Control-Allow-Headers": ", ".join(settings.allowed_headers),
+        "Access-Control-Allow-Headers": ", ".join(allowed_request_headers(settings)),
         "Access-Control-Expose-Headers": "Location, Retry-After, X-Request-Id, ETag",
         "Access-Control-Max-Age": "3600",
         "Vary": "Origin",

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from common.api.openapi_paths import APP_CHECK_SECURITY, local_servers, trips_paths
 from common.api.openapi_paths import MODELS as TRIPS_MODELS
-from common.api.openapi_paths import local_servers, trips_paths
 from common.services.health import HealthReport
 from common.services.ops.user_data import UserDataDeletion, UserDataExport
 from common.services.trips.models import Trip, TripRequest
@@ -77,7 +77,10 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
     )
     common_errors = {
         "400": _error("Invalid request: every problem is listed in details"),
-        "401": _error("Missing, malformed, expired or revoked Firebase ID token"),
+        "401": _error(
+            "Missing, malformed, expired or revoked Firebase ID token; or, on operations that require App Check, "
+            "a missing or invalid X-Firebase-AppCheck token (code app_check_failed)"
+        ),
         "405": _error("Method not allowed"),
         "413": _error("Body too large"),
         "415": _error("Body is not JSON"),
@@ -96,7 +99,18 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
         "servers": [DEPLOYED_SERVER],
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"firebase": {"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token"}},
+            "securitySchemes": {
+                "firebase": {"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token"},
+                "appCheck": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Firebase-AppCheck",
+                    "description": "A Firebase App Check token of the calling app (the Firebase client SDKs' "
+                    "getToken(), or getLimitedUseToken() where replay protection applies), verified with "
+                    "firebase-admin when APP_CHECK_ENFORCE is on (the production default). Missing or invalid: 401 "
+                    "with code app_check_failed.",
+                },
+            },
         },
         "security": [{"firebase": []}],
         "paths": {
@@ -125,6 +139,7 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                 "servers": [DEPLOYED_SERVER, *local_servers("user_data")],
                 "get": {
                     "operationId": "exportUserData",
+                    "security": APP_CHECK_SECURITY,
                     "summary": "Export everything stored about the caller (a signed URL, or the data inline)",
                     "responses": {
                         "200": {"description": "Where the export is", "content": _json("UserDataExport")},
@@ -133,6 +148,7 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                 },
                 "delete": {
                     "operationId": "deleteUserData",
+                    "security": APP_CHECK_SECURITY,
                     "summary": "Delete the caller's account and all of its data (send ?confirm=true)",
                     "parameters": [
                         {
@@ -153,6 +169,10 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                 "post": {
                     "operationId": "planTrip",
                     "summary": "Plan a trip and store it in trips/{id}",
+                    "description": "Needs a limited-use App Check token (getLimitedUseToken()) in X-Firebase-AppCheck, "
+                    "a new one for each call: the token is consumed (replay protection), and a token used before is "
+                    "refused with 401 app_check_failed.",
+                    "security": APP_CHECK_SECURITY,
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": REF.format(model="TripRequest")}}},

@@ -11,6 +11,8 @@ from common.services.trips.editing import TripPatch
 from common.services.trips.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STATUSES, TripList
 
 Mode = Literal["validation", "serialization"]
+# Operations an app calls to change or spend something: a Firebase ID token and an App Check token, both.
+APP_CHECK_SECURITY: list[dict[str, list[str]]] = [{"firebase": [], "appCheck": []}]
 MODELS: tuple[tuple[type[BaseModel], Mode], ...] = (
     (TripPatch, "validation"),
     (ShareRequest, "validation"),
@@ -92,6 +94,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             "get": {"operationId": "getTrip", "summary": "One trip", "responses": {"200": trip, **read_errors}},
             "patch": {
                 "operationId": "editTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Edit title, notes or the stops of some days (owner or editor); then enriched by a trigger",
                 "parameters": [
                     {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": '"N": version'}
@@ -101,6 +104,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             },
             "delete": {
                 "operationId": "deleteTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Delete the trip and its AI sessions (owner only)",
                 "responses": {"204": no_content, **write_errors},
             },
@@ -126,6 +130,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             ],
             "post": {
                 "operationId": "replanDay",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Re-plan one day (owner or editor); other days stay; counted against the plan quota",
                 "requestBody": {"required": False, "content": _json(ref, "ReplanRequest")},
                 "responses": {"200": trip, **errors},
@@ -135,6 +140,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             "parameters": [trip_id],
             "post": {
                 "operationId": "shareTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Share with a user by uid or email, as viewer or editor (owner only)",
                 "requestBody": {"required": True, "content": _json(ref, "ShareRequest")},
                 "responses": {
@@ -150,6 +156,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             ],
             "delete": {
                 "operationId": "unshareTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Stop sharing with a user (owner only)",
                 "responses": {"204": no_content, **write_errors},
             },

@@ -133,13 +133,28 @@ class Settings(BaseSettings):
     allowed_origins: StrList = Field(default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"])
     allowed_methods: StrList = Field(default_factory=lambda: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
     allowed_headers: StrList = Field(
-        default_factory=lambda: ["Authorization", "Content-Type", "If-Match", "X-Request-Id"]
+        default_factory=lambda: ["Authorization", "Content-Type", "If-Match", "X-Request-Id", "X-Firebase-AppCheck"]
     )
     api_rate_limit: int = Field(1000, ge=1)
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     check_token_revocation: bool = True
     plan_rate_per_minute: int = Field(5, ge=1)
     plan_rate_per_day: int = Field(50, ge=1)
+
+    # Firebase App Check (X-Firebase-AppCheck) on the functions an app calls: plan_trip, the trips API's writes,
+    # user_data. See common/foundation/app_check.py and the README.
+    app_check_enforce: bool | None = Field(
+        None, description="unset: on in production, off elsewhere; false is refused in production"
+    )
+    app_check_replay_protection: bool = Field(
+        True, description="plan_trip consumes limited-use tokens (verifyAppCheckToken): each may be used once"
+    )
+    app_check_api_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="a stand-in of firebaseappcheck.googleapis.com (its /v1/jwks and verifyAppCheckToken), for tests "
+        "and emulators; refused in production",
+    )
 
     # Trip rules
     default_trip_duration_days: int = Field(7, ge=1)
@@ -248,6 +263,10 @@ class Settings(BaseSettings):
             problems.append("GOOGLE_CLOUD_PROJECT is a demo project id")
         if self.scheduler_auth_bypass:
             problems.append("SCHEDULER_AUTH_BYPASS must not be set")
+        if self.app_check_enforce is False:
+            problems.append("APP_CHECK_ENFORCE must not be false: App Check cannot be turned off in production")
+        if self.app_check_api_endpoint:
+            problems.append("APP_CHECK_API_ENDPOINT points at a stand-in of the App Check API")
         if problems:
             raise ValueError("refused in production: " + "; ".join(problems))
 
@@ -262,6 +281,11 @@ class Settings(BaseSettings):
             "moderate": day_window_minutes(self.day_window_moderate),
             "packed": day_window_minutes(self.day_window_packed),
         }
+
+    @property
+    def app_check_enforced(self) -> bool:
+        """Whether App Check tokens are required: APP_CHECK_ENFORCE, else on in production only."""
+        return self.is_production if self.app_check_enforce is None else self.app_check_enforce
 
 
 def load_settings(**overrides: Any) -> Settings:
