@@ -182,7 +182,7 @@ def _outcome_fields(run: PlanningRun, report: PlannerReport, outcome: str, code:
         "model": report.model,
         "duration_ms": report.duration_ms,
         "llm_calls": report.llm_calls,
-        "tokens": {"prompt": report.tokens.prompt, "output": report.tokens.output},
+        "tokens": report.tokens.model_dump(),
         "maps_calls": report.maps_calls,
         "cache_hits": report.cache_hits,
         "maps_elements": report.maps_elements,

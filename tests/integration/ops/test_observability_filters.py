@@ -17,6 +17,7 @@ import functions_framework
 import pytest
 
 from common.domain.ai import ModelUsage, Planner, Proposal, TripBrief
+from common.domain.ai.deadline import Deadline
 from common.domain.ai.models import ToolBox
 from common.foundation.clients import Lazy
 from common.foundation.log import configure_logging
@@ -34,7 +35,9 @@ class ExplodingPlanner:
 
     name = "exploding"
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
         raise RuntimeError("the model call failed in a way nobody expected")
 
 
@@ -94,7 +97,8 @@ def test_plan_metrics_count_the_planning_lines_and_nothing_else(captured_lines: 
     codes = [extract(entry, METRICS["plans"]["labels"]["failure_code"]) for entry in plans]
     assert codes == [None, "internal"]
 
-    for name in ("plan_maps_elements", "plan_maps_requests", "plan_gemini_output_tokens", "plan_gemini_prompt_tokens"):
+    token_metrics = ("plan_gemini_output_tokens", "plan_gemini_prompt_tokens", "plan_gemini_thought_tokens")
+    for name in ("plan_maps_elements", "plan_maps_requests", *token_metrics):
         selected = _selected(name, captured_lines)
         assert len(selected) == 1, name
         assert selected[0]["jsonPayload"]["outcome"] == "ready"
