@@ -153,6 +153,16 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                 "post": {
                     "operationId": "planTrip",
                     "summary": "Plan a trip and store it in trips/{id}",
+                    "parameters": [
+                        {
+                            "name": "Prefer",
+                            "in": "header",
+                            "required": False,
+                            "description": "respond-async (RFC 7240): answer 202 with the queued trip at once; the "
+                            "plan follows in trips/{id} (watch it with a Firestore listener)",
+                            "schema": {"type": "string"},
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": REF.format(model="TripRequest")}}},
@@ -161,6 +171,14 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                         "201": {
                             "description": "The planned trip",
                             "headers": {"Location": {"schema": {"type": "string"}}},
+                            "content": {"application/json": {"schema": {"$ref": REF.format(model="Trip")}}},
+                        },
+                        "202": {
+                            "description": "Prefer: respond-async: the trip, queued; the worker plans it",
+                            "headers": {
+                                "Location": {"schema": {"type": "string"}},
+                                "Preference-Applied": {"schema": {"type": "string"}},
+                            },
                             "content": {"application/json": {"schema": {"$ref": REF.format(model="Trip")}}},
                         },
                         **common_errors,

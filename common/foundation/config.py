@@ -147,10 +147,22 @@ class Settings(BaseSettings):
     user_export_prefix: str = "user-exports"
     user_export_url_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
 
+    # Asynchronous planning (Prefer: respond-async): the Cloud Tasks queue and the worker it calls
+    planning_queue: str | None = Field(
+        None, description="projects/P/locations/L/queues/Q; unset: plan_trip ignores Prefer: respond-async"
+    )
+    plan_worker_url: str | None = None  # the plan_worker function's URL: the task's target and its OIDC audience
+    plan_worker_service_account: str | None = None  # the tasks' OIDC identity, the one caller plan_worker accepts
+    plan_worker_auth_bypass: bool = False  # accept unauthenticated task deliveries; refused in production
+    plan_claim_lease_seconds: int = Field(
+        120, ge=1, description="a planning not updated for this long may be claimed again by a redelivered task"
+    )
+
     # Local stand-ins (read by the client libraries themselves; kept here so they are visible and checked)
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
     storage_emulator_host: str | None = None
+    cloud_tasks_emulator_host: str | None = None  # host:port of gcloud-tasks-emulator (insecure gRPC)
 
     _parse_lists = field_validator(
         "allowed_origins",
@@ -187,13 +199,20 @@ class Settings(BaseSettings):
                 texts = [item for item in value if isinstance(item, str)]
             if any(marker in text.lower() for text in texts for marker in PLACEHOLDER_MARKERS):
                 problems.append(f"{name.upper()} holds a placeholder value")
-        for name in ("firestore_emulator_host", "firebase_auth_emulator_host", "storage_emulator_host"):
+        for name in (
+            "firestore_emulator_host",
+            "firebase_auth_emulator_host",
+            "storage_emulator_host",
+            "cloud_tasks_emulator_host",
+        ):
             if getattr(self, name):
                 problems.append(f"{name.upper()} points at a local stand-in")
         if self.google_cloud_project.startswith("demo-"):
             problems.append("GOOGLE_CLOUD_PROJECT is a demo project id")
         if self.scheduler_auth_bypass:
             problems.append("SCHEDULER_AUTH_BYPASS must not be set")
+        if self.plan_worker_auth_bypass:
+            problems.append("PLAN_WORKER_AUTH_BYPASS must not be set")
         if problems:
             raise ValueError("refused in production: " + "; ".join(problems))
 

@@ -26,7 +26,7 @@ from common.foundation.errors import InvalidRequest
 
 Pace = Literal["relaxed", "moderate", "packed"]
 Transport = Literal["walk", "transit", "drive"]
-TripStatus = Literal["planning", "ready", "failed"]
+TripStatus = Literal["queued", "planning", "ready", "failed"]
 ProgressStage = Literal["queued", "resolving", "choosing", "scheduling", "describing", "done"]
 
 MAX_DAYS_AHEAD = 730  # opening hours and prices mean little further out
@@ -330,7 +330,7 @@ class EnrichmentReport(DocumentPart):
 class Trip(DocumentPart):
     """A trip as returned and as stored in ``trips/{id}`` (a failed or planning trip has no days yet)."""
 
-    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"shared_with_uids", "solver"})
+    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"shared_with_uids", "solver", "planning_attempts"})
 
     id: str
     user_id: str
@@ -362,6 +362,9 @@ class Trip(DocumentPart):
         default_factory=list, description="The uids of shared_with, queryable with array_contains"
     )
     solver: SkipJsonSchema[SolverReport | None] = None
+    planning_attempts: SkipJsonSchema[int] = Field(
+        0, description="Claims of a queued trip by the planning worker (a redelivered task after a crash adds one)"
+    )
 
     def api_view(self) -> dict[str, Any]:
         """The trip as the API shows it (JSON types, server-only fields left out)."""
