@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     allowed_origins: StrList = Field(default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"])
     allowed_methods: StrList = Field(default_factory=lambda: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
     allowed_headers: StrList = Field(
-        default_factory=lambda: ["Authorization", "Content-Type", "If-Match", "X-Request-Id"]
+        default_factory=lambda: ["Authorization", "Content-Type", "If-Match", "Prefer", "X-Request-Id"]
     )
     api_rate_limit: int = Field(1000, ge=1)
     max_request_bytes: int = Field(64 * 1024, ge=1024)
