@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.foundation.config import Settings
-from common.foundation.errors import Conflict, InvalidRequest
+from common.foundation.errors import Conflict, InvalidRequest, NotFound
 from common.foundation.log import get_logger
 from common.foundation.oidc import TokenVerifier, google_oidc_verifier, verify_service_caller
+from common.services.planning.replan import check_replannable, replan_admitted
 from common.services.planning.service import (
     PlanningDeps,
     PlanningRun,
@@ -32,8 +33,9 @@ from common.services.planning.service import (
     plan_stored_trip,
 )
 from common.services.planning.session import PlanningSession, failure_cause
-from common.services.trips import store
-from common.services.trips.models import Trip
+from common.services.trips import access, store
+from common.services.trips.admission import SessionKind
+from common.services.trips.models import Failure, Replanning, Trip
 
 logger = get_logger(__name__)
 
@@ -46,18 +48,27 @@ class PlanTask:
 
     trip_id: str
     session_id: str
+    kind: SessionKind = "plan"  # "replan": the trip's ``replanning`` day
 
     def body(self) -> bytes:
-        return json.dumps({"trip_id": self.trip_id, "session_id": self.session_id}).encode()
+        return json.dumps({"trip_id": self.trip_id, "session_id": self.session_id, "kind": self.kind}).encode()
+
+    @property
+    def name(self) -> str:
+        """The task's name in its queue: one per trip for a plan, one per session for a re-plan."""
+        return f"plan-{self.trip_id}" if self.kind == "plan" else f"replan-{self.trip_id}-{self.session_id}"
 
     @classmethod
     def parse(cls, payload: Any) -> PlanTask:
         if not isinstance(payload, dict):
             raise InvalidRequest("a planning task is a JSON object")
         trip_id, session_id = payload.get("trip_id"), payload.get("session_id")
+        kind = payload.get("kind", "plan")
         if not isinstance(trip_id, str) or not trip_id or not isinstance(session_id, str) or not session_id:
             raise InvalidRequest("a planning task names a trip_id and a session_id")
-        return cls(trip_id=trip_id, session_id=session_id)
+        if kind not in ("plan", "replan"):
+            raise InvalidRequest("a planning task's kind is plan or replan")
+        return cls(trip_id=trip_id, session_id=session_id, kind=kind)
 
 
 Enqueue = Callable[[PlanTask], None]
@@ -90,8 +101,9 @@ def run_plan_task(payload: Any, deps: PlanningDeps, *, delivery: str | None = No
     task = PlanTask.parse(payload)
     settings, client = deps.settings, deps.firestore
     lease = dt.timedelta(seconds=settings.plan_claim_lease_seconds)
-    outcome, trip = store.claim_for_planning(client, task.trip_id, deps.clock(), lease)
-    fields = {"trip_id": task.trip_id, "claim": outcome, "delivery": delivery}
+    claim = store.claim_for_planning if task.kind == "plan" else store.claim_replan
+    outcome, trip = claim(client, task.trip_id, deps.clock(), lease)
+    fields = {"trip_id": task.trip_id, "kind": task.kind, "claim": outcome, "delivery": delivery}
     if outcome == "busy":
         logger.info("planning task: the trip is being planned by another delivery", extra={"fields": fields})
         raise Conflict(
@@ -104,6 +116,8 @@ def run_plan_task(payload: Any, deps: PlanningDeps, *, delivery: str | None = No
         return {"trip_id": task.trip_id, "outcome": outcome, "status": trip.status if trip else None}
     if outcome == "reclaimed":
         logger.warning("planning task: claiming a planning whose worker stopped", extra={"fields": fields})
+    if task.kind == "replan":
+        return _run_replan(task, trip, outcome, deps)
     run = PlanningRun(trip_id=trip.id, request=trip.request)
     session = PlanningSession(client=client, session_id=task.session_id, trip_id=trip.id, kind="plan", clock=deps.clock)
     try:
@@ -114,6 +128,89 @@ def run_plan_task(payload: Any, deps: PlanningDeps, *, delivery: str | None = No
             raise  # the failure may not be stored: a later delivery claims the trip again once its lease ends
         return {"trip_id": trip.id, "outcome": outcome, "status": "failed", "failure": cause.failure.code}
     return {"trip_id": trip.id, "outcome": outcome, "status": planned.status}
+
+
+def accept_replan(
+    deps: PlanningDeps, trip: Trip, uid: str, day_number: int, wishes: str | None, enqueue: Enqueue
+) -> Trip:
+    """Admit a re-plan of day ``day_number`` (1-based) as the synchronous path does, mark it ``queued`` on the trip
+    (``replanning``) and enqueue it; the worker re-plans the day. 409 while another re-plan of the trip is pending."""
+    check_replannable(trip, day_number)
+    _refuse_if_pending(trip)  # before admission: a refused request spends no quota (checked again when stored)
+    session = PlanningSession.admit(
+        deps.firestore, deps.settings, deps.clock, user_id=uid, trip_id=trip.id, kind="replan"
+    )
+    now = deps.clock()
+    replanning = Replanning(
+        day=day_number,
+        status="queued",
+        requested_at=now,
+        updated_at=now,
+        wishes=wishes,
+        session_id=session.session_id,
+        requested_by=uid,
+    )
+
+    def change(current: Trip | None) -> tuple[Trip, tuple[str, ...]]:
+        access.authorize(current, uid, "replan")
+        assert current is not None
+        if current.version != trip.version:
+            raise Conflict("the trip changed meanwhile; try again")
+        _refuse_if_pending(current)
+        return current.model_copy(update={"replanning": replanning}), ("replanning",)
+
+    try:
+        stored = store.update_trip(deps.firestore, trip.id, change)
+    except Exception as error:
+        session.fail(failure_cause(error).failure, None)
+        raise
+    try:
+        enqueue(PlanTask(trip_id=trip.id, session_id=session.session_id, kind="replan"))
+    except Exception as error:
+        cause = failure_cause(error)
+        logger.error("could not enqueue the re-plan of trip %s", trip.id, exc_info=True)
+        _fail_replan(deps, trip.id, cause.failure)
+        session.fail(cause.failure, None)
+        raise
+    return stored
+
+
+def _refuse_if_pending(trip: Trip) -> None:
+    if trip.replanning is not None and trip.replanning.status in ("queued", "planning"):
+        raise Conflict("a day of this trip is already being re-planned", details=[{"day": trip.replanning.day}])
+
+
+def _run_replan(task: PlanTask, trip: Trip, outcome: str, deps: PlanningDeps) -> dict[str, Any]:
+    replanning = trip.replanning
+    assert replanning is not None
+    session = PlanningSession(
+        client=deps.firestore, session_id=task.session_id, trip_id=trip.id, kind="replan", clock=deps.clock
+    )
+    uid = replanning.requested_by or trip.user_id
+    try:
+        replan_admitted(deps, trip, uid, replanning.day, replanning.wishes, session, replanning)
+    except Exception as error:
+        cause = failure_cause(error)
+        if cause.firestore_down:
+            raise  # a later delivery claims the re-plan again once its lease ends
+        _fail_replan(deps, trip.id, cause.failure)
+        return {"trip_id": trip.id, "outcome": outcome, "replanning": "failed", "failure": cause.failure.code}
+    return {"trip_id": trip.id, "outcome": outcome, "replanning": "done"}
+
+
+def _fail_replan(deps: PlanningDeps, trip_id: str, failure: Failure) -> None:
+    def change(current: Trip | None) -> tuple[Trip, tuple[str, ...]]:
+        if current is None or current.replanning is None:
+            raise NotFound("the trip is gone")
+        failed = current.replanning.model_copy(
+            update={"status": "failed", "failure": failure, "updated_at": deps.clock()}
+        )
+        return current.model_copy(update={"replanning": failed}), ("replanning",)
+
+    try:
+        store.update_trip(deps.firestore, trip_id, change)
+    except NotFound:
+        logger.info("re-plan failed for a trip that no longer exists", extra={"fields": {"trip_id": trip_id}})
 
 
 def verify_task_caller(
@@ -156,7 +253,7 @@ def cloud_tasks_enqueuer(settings: Settings, client_factory: Callable[[], Any]) 
             )
         client_factory().create_task(
             parent=queue,
-            task=tasks_v2.Task(name=f"{queue}/tasks/plan-{task.trip_id}", http_request=http_request),
+            task=tasks_v2.Task(name=f"{queue}/tasks/{task.name}", http_request=http_request),
         )
 
     return enqueue

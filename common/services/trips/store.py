@@ -193,6 +193,43 @@ def claim_for_planning(
     return result[0]
 
 
+def replan_claim_decision(trip: Trip | None, now: dt.datetime, lease: dt.timedelta) -> ClaimOutcome:
+    """``claim_decision`` for the trip's asynchronous re-plan of a day (``trip.replanning``)."""
+    replanning = trip.replanning if trip is not None else None
+    if trip is None:
+        return "missing"
+    if replanning is None or replanning.status in ("done", "failed"):
+        return "done"
+    if replanning.status == "queued":
+        return "claimed"
+    return "reclaimed" if now - (as_utc(replanning.updated_at) or now) >= lease else "busy"
+
+
+def claim_replan(
+    client: firestore.Client, trip_id: str, now: dt.datetime, lease: dt.timedelta
+) -> tuple[ClaimOutcome, Trip | None]:
+    """``claim_for_planning`` for a re-plan: ``replanning.status`` ``queued`` -> ``planning`` once."""
+    from google.cloud import firestore
+
+    ref = trip_ref(client, trip_id)
+    result: list[tuple[ClaimOutcome, Trip | None]] = []
+
+    @firestore.transactional
+    def claim(transaction: firestore.Transaction) -> None:
+        trip = read_trip(client, trip_id, transaction)
+        outcome = replan_claim_decision(trip, now, lease)
+        if trip is not None and trip.replanning is not None and outcome in ("claimed", "reclaimed"):
+            replanning = trip.replanning.model_copy(
+                update={"status": "planning", "attempts": trip.replanning.attempts + 1, "updated_at": now}
+            )
+            trip = trip.model_copy(update={"replanning": replanning})
+            transaction.update(ref, fields_of(trip, ("replanning",)))
+        result[:] = [(outcome, trip)]
+
+    claim(client.transaction())
+    return result[0]
+
+
 def create_trip(client: firestore.Client, trip: Trip) -> None:
     trip_ref(client, trip.id).create(to_document(trip))
 

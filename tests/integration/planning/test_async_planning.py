@@ -348,3 +348,69 @@ def test_a_worker_killed_mid_plan_is_retried_and_the_trip_still_ends(
     assert trip["status"] == "ready", trip.get("failure")
     assert trip["planning_attempts"] == 2
     assert [session["status"] for session in sessions_of(firestore_client, trip_id)] == ["completed"]
+
+
+@pytest.fixture(scope="module")
+def trips_url(env: dict[str, str], queue: str, worker_url: str) -> Iterator[str]:
+    settings = {"PLANNING_QUEUE": queue, "PLAN_WORKER_URL": worker_url}
+    with function_server("trips", MAIN, "http", env | settings) as url:
+        yield url
+
+
+def test_a_day_is_re_planned_asynchronously_once(
+    plan_url: str,
+    trips_url: str,
+    worker_url: str,
+    tasks: tasks_v2.CloudTasksClient,
+    queue: str,
+    firestore_client: firestore.Client,
+    stack: dict[str, str],
+) -> None:
+    owner = sign_up(stack)
+    planned = requests.post(plan_url, json=request_body(), headers=owner.headers, timeout=120)
+    assert planned.status_code == 201, planned.text
+    trip = planned.json()
+    replan_url = f"{trips_url}/trips/{trip['id']}/days/2/replan"
+    with paused(tasks, queue):
+        response = requests.post(replan_url, json={"wishes": "gardens"}, headers=owner.headers | ASYNC, timeout=60)
+        assert response.status_code == 202, response.text
+        body = response.json()
+        jsonschema.validate(body, {"$ref": "#/components/schemas/Trip", "components": OPENAPI["components"]})
+        assert (body["status"], body["version"]) == ("ready", trip["version"])
+        assert (body["replanning"]["day"], body["replanning"]["status"]) == (2, "queued")
+        assert not {"wishes", "session_id", "requested_by", "attempts"} & set(body["replanning"])
+        again = requests.post(replan_url, headers=owner.headers | ASYNC, timeout=60)
+        assert again.status_code == 409, again.text
+        (task,) = tasks.list_tasks(parent=queue)
+
+        seen: list[tuple[str, str]] = []
+        done = threading.Event()
+
+        def record(snapshots: list[Any], _changes: Any, _read_time: Any) -> None:
+            for snapshot in snapshots:
+                data = snapshot.to_dict() or {}
+                state = (str(data.get("status")), str((data.get("replanning") or {}).get("status")))
+                if not seen or seen[-1] != state:
+                    seen.append(state)
+                if state[1] in ("done", "failed"):
+                    done.set()
+
+        watch = firestore_client.collection("trips").document(trip["id"]).on_snapshot(record)
+        wait_for(lambda: seen, 10, "the listener's first snapshot")
+    try:
+        assert done.wait(90), seen
+    finally:
+        watch.unsubscribe()  # type: ignore[no-untyped-call]
+    assert seen == [("ready", "queued"), ("ready", "planning"), ("ready", "done")], seen
+    stored = trip_document(firestore_client, trip["id"])
+    assert stored["version"] == trip["version"] + 1
+    assert stored["replanning"]["attempts"] == 1
+    first_day = [stop["place_id"] for stop in trip["days"][0]["stops"]]
+    assert [stop["place_id"] for stop in stored["days"][0]["stops"]] == first_day, "the other day stays"
+    # The same task again: nothing to do, nothing written.
+    headers = {"Content-Type": "application/json"}
+    repeat = requests.post(worker_url, data=task.http_request.body, headers=headers, timeout=60)
+    assert (repeat.status_code, repeat.json()["outcome"]) == (200, "done"), repeat.text
+    assert trip_document(firestore_client, trip["id"])["version"] == trip["version"] + 1
+    sessions = [s for s in sessions_of(firestore_client, trip["id"]) if s.get("kind") == "replan"]
+    assert [session["status"] for session in sessions] == ["completed"]

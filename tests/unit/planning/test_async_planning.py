@@ -15,7 +15,7 @@ from common.foundation.config import load_settings
 from common.foundation.errors import ConfigError, InvalidRequest, PermissionDenied, Unauthenticated
 from common.services.planning.queued import PlanTask, cloud_tasks_enqueuer, verify_task_caller
 from common.services.trips import store
-from common.services.trips.models import Progress
+from common.services.trips.models import Progress, Replanning
 from tests.unit.trips.factories import trip_from
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -135,3 +135,36 @@ def test_the_enqueuer_creates_a_named_http_task_with_an_oidc_token() -> None:
     assert task.http_request.oidc_token.service_account_email == SA
     assert task.http_request.oidc_token.audience == WORKER_URL
     assert PlanTask.parse(json.loads(task.http_request.body)) == PlanTask("t1", "s1")
+
+
+def test_a_queued_replan_is_claimed_once_and_a_stale_one_again() -> None:
+    def with_replan(status: str) -> Any:
+        replanning = Replanning(day=2, status=status, requested_at=T0, updated_at=T0)
+        return _trip("ready").model_copy(update={"replanning": replanning})
+
+    assert store.replan_claim_decision(None, T0, LEASE) == "missing"
+    assert store.replan_claim_decision(_trip("ready"), T0, LEASE) == "done"
+    assert store.replan_claim_decision(with_replan("queued"), T0, LEASE) == "claimed"
+    assert store.replan_claim_decision(with_replan("planning"), T0 + dt.timedelta(seconds=1), LEASE) == "busy"
+    assert store.replan_claim_decision(with_replan("planning"), T0 + LEASE, LEASE) == "reclaimed"
+    assert store.replan_claim_decision(with_replan("done"), T0, LEASE) == "done"
+    assert store.replan_claim_decision(with_replan("failed"), T0, LEASE) == "done"
+    view = (
+        with_replan("queued")
+        .model_copy(
+            update={
+                "replanning": Replanning(day=2, status="queued", requested_at=T0, updated_at=T0, wishes="w", attempts=1)
+            }
+        )
+        .api_view()
+    )
+    assert set(view["replanning"]) == {"day", "status", "failure", "requested_at", "updated_at"}
+
+
+def test_replan_tasks_carry_their_kind_and_a_name_per_session() -> None:
+    task = PlanTask(trip_id="t1", session_id="s1", kind="replan")
+    assert PlanTask.parse(json.loads(task.body())) == task
+    assert PlanTask.parse({"trip_id": "t1", "session_id": "s1"}).kind == "plan"
+    assert (task.name, PlanTask("t1", "s1").name) == ("replan-t1-s1", "plan-t1")
+    with pytest.raises(InvalidRequest):
+        PlanTask.parse({"trip_id": "t1", "session_id": "s1", "kind": "delete"})
