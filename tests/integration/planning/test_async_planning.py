@@ -414,3 +414,23 @@ def test_a_day_is_re_planned_asynchronously_once(
     assert trip_document(firestore_client, trip["id"])["version"] == trip["version"] + 1
     sessions = [s for s in sessions_of(firestore_client, trip["id"]) if s.get("kind") == "replan"]
     assert [session["status"] for session in sessions] == ["completed"]
+
+
+def test_a_trip_whose_task_cannot_be_enqueued_fails_at_once(
+    env: dict[str, str], worker_url: str, firestore_client: firestore.Client, stack: dict[str, str]
+) -> None:
+    """The queue does not exist: the stand-in refuses the task, the trip ends failed with a reason, nothing waits."""
+    missing_queue = (
+        f"projects/{stack['GOOGLE_CLOUD_PROJECT']}/locations/us-central1/queues/missing-{uuid.uuid4().hex[:6]}"
+    )
+    someone = sign_up(stack)
+    with function_server(
+        "plan_trip", MAIN, "http", env | {"PLANNING_QUEUE": missing_queue, "PLAN_WORKER_URL": worker_url}
+    ) as url:
+        response = post_async(url, someone)
+    assert response.status_code >= 500, response.text
+    (trip,) = trips_of(firestore_client, someone.uid)
+    assert trip["status"] == "failed"
+    assert trip["failure"]["code"]
+    assert trip["progress"]["stage"] == "done"
+    assert [session["status"] for session in sessions_of(firestore_client, trip["id"])] == ["failed"]
