@@ -2,18 +2,26 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+TASKS_VENV := .venv-tasks
 PY := $(VENV)/bin/python
 STACK := scripts/stack
 
-.PHONY: setup venv npm lint test unit integration demo bench stack-up stack-down clean rules-test
+.PHONY: setup venv tasks-venv npm lint test unit integration demo bench stack-up stack-down clean rules-test
 
-setup: venv npm
+setup: venv tasks-venv npm
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# The Cloud Tasks stand-in (scripts/stack) needs protobuf<5: its own virtualenv, never the project's.
+tasks-venv: $(TASKS_VENV)/.installed
+$(TASKS_VENV)/.installed: requirements-tasks.txt
+	@test -x $(TASKS_VENV)/bin/python || $(PYTHON) -m venv $(TASKS_VENV)
+	$(TASKS_VENV)/bin/pip install --quiet -r requirements-tasks.txt
 	@touch $@
 
 npm: node_modules/.installed
@@ -70,4 +78,4 @@ stack-down:
 	$(STACK) down
 
 clean: stack-down
-	rm -rf $(VENV) node_modules $(RULES_TESTS)/node_modules .stack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TASKS_VENV) node_modules $(RULES_TESTS)/node_modules .stack .pytest_cache .mypy_cache .ruff_cache

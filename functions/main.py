@@ -63,9 +63,12 @@ def health(request: flask.Request) -> flask.Response:
 
 @functions_framework.http
 def plan_trip(request: flask.Request) -> flask.Response:
-    """POST a trip request (limited-use App Check token and Firebase ID token): 201 with the trip, in ``trips/{id}``."""
+    """POST a trip request (limited-use App Check token and Firebase ID token): 201 with the trip, in ``trips/{id}``;
+    with ``Prefer: respond-async``, 202 with the ``queued`` trip, planned by ``plan_worker``
+    (common.api.async_planning)."""
 
     def handle(http_request: flask.Request) -> JsonResult:
+        from common.api.async_planning import accept_plan, async_enabled, prefers_async
         from common.foundation.app_check import APP_CHECK_HEADER, verify_app_check
         from common.foundation.auth import verify_caller
         from common.services.planning.service import default_deps, plan_new_trip
@@ -73,11 +76,26 @@ def plan_trip(request: flask.Request) -> flask.Response:
         # Each planning spends Gemini and Maps money: a limited-use App Check token, consumed here, once.
         verify_app_check(http_request.headers.get(APP_CHECK_HEADER), _settings, consume=True)
         caller = verify_caller(http_request.headers.get("Authorization"))
+        if prefers_async(http_request) and async_enabled(_settings):
+            return accept_plan(caller.uid, http_request, _settings, default_deps.get())
         body = read_json_body(http_request, _settings.max_request_bytes)
         trip = plan_new_trip(caller.uid, body, default_deps.get())
         return JsonResult(trip, status=201, headers={"Location": trip_location(_settings, trip["id"])})
 
     return serve(request, function="plan_trip", settings=_settings, handler=handle, methods=["POST"])
+
+
+@functions_framework.http
+def plan_worker(request: flask.Request) -> flask.Response:
+    """POST from the Cloud Tasks planning queue (OIDC): claim the task's trip once and plan it to ready or failed."""
+
+    def handle(http_request: flask.Request) -> JsonResult:
+        from common.api.async_planning import work_plan_task
+        from common.services.planning.service import default_deps
+
+        return work_plan_task(http_request, _settings, default_deps.get())
+
+    return serve(request, function="plan_worker", settings=_settings, handler=handle, methods=["POST"])
 
 
 @functions_framework.http

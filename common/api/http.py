@@ -84,7 +84,7 @@ def _cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
         "Access-Control-Allow-Origin": origin if "*" not in allowed else "*",
         "Access-Control-Allow-Methods": ", ".join(settings.allowed_methods),
         "Access-Control-Allow-Headers": ", ".join(allowed_request_headers(settings)),
-        "Access-Control-Expose-Headers": "Location, Retry-After, X-Request-Id, ETag",
+        "Access-Control-Expose-Headers": "Location, Retry-After, X-Request-Id, ETag, Preference-Applied",
         "Access-Control-Max-Age": "3600",
         "Vary": "Origin",
     }

@@ -173,6 +173,16 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                     "a new one for each call: the token is consumed (replay protection), and a token used before is "
                     "refused with 401 app_check_failed.",
                     "security": APP_CHECK_SECURITY,
+                    "parameters": [
+                        {
+                            "name": "Prefer",
+                            "in": "header",
+                            "required": False,
+                            "description": "respond-async (RFC 7240): answer 202 with the queued trip at once; the "
+                            "plan follows in trips/{id} (watch it with a Firestore listener)",
+                            "schema": {"type": "string"},
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": REF.format(model="TripRequest")}}},
@@ -181,6 +191,14 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                         "201": {
                             "description": "The planned trip",
                             "headers": {"Location": {"schema": {"type": "string"}}},
+                            "content": {"application/json": {"schema": {"$ref": REF.format(model="Trip")}}},
+                        },
+                        "202": {
+                            "description": "Prefer: respond-async: the trip, queued; the worker plans it",
+                            "headers": {
+                                "Location": {"schema": {"type": "string"}},
+                                "Preference-Applied": {"schema": {"type": "string"}},
+                            },
                             "content": {"application/json": {"schema": {"$ref": REF.format(model="Trip")}}},
                         },
                         **common_errors,

@@ -132,8 +132,25 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
                 "operationId": "replanDay",
                 "security": APP_CHECK_SECURITY,
                 "summary": "Re-plan one day (owner or editor); other days stay; counted against the plan quota",
+                "parameters": [
+                    {
+                        "name": "Prefer",
+                        "in": "header",
+                        "required": False,
+                        "description": "respond-async (RFC 7240): answer 202 at once with the trip, its replanning "
+                        "queued; watch trips/{id} until replanning.status is done or failed",
+                        "schema": {"type": "string"},
+                    }
+                ],
                 "requestBody": {"required": False, "content": _json(ref, "ReplanRequest")},
-                "responses": {"200": trip, **errors},
+                "responses": {
+                    "200": trip,
+                    "202": {
+                        "description": "Prefer: respond-async: the trip, its replanning queued",
+                        "content": _json(ref, "Trip"),
+                    },
+                    **errors,
+                },
             },
         },
         "/trips/{trip_id}/share": {

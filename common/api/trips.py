@@ -151,11 +151,16 @@ def unshare_trip(call: Call) -> JsonResult:
 
 
 def replan_day(call: Call) -> JsonResult:
+    from common.api.async_planning import accept_replan_request, async_enabled, prefers_async
     from common.services.planning.replan import replan_day as replan
 
     trip = call.authorized("replan")
     assert call.route.day_number is not None
     wishes = call.body(ReplanRequest, "request").wishes if call.has_body() else None
+    if prefers_async(call.request) and async_enabled(call.deps.settings):  # 202; plan_worker re-plans the day
+        return accept_replan_request(
+            call.deps.planning(), call.deps.settings, trip, call.caller.uid, call.route.day_number, wishes
+        )
     updated = replan(call.deps.planning(), trip, call.caller.uid, call.route.day_number, wishes)
     return JsonResult(updated.api_view(), headers=_etag(updated))
 

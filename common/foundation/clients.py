@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     import google.cloud.storage as storage
-    from google.cloud import firestore
+    from google.cloud import firestore, tasks_v2
 
 T = TypeVar("T")
 
@@ -63,5 +63,21 @@ def _build_storage() -> storage.Client:
     return storage.Client(project=settings.google_cloud_project)
 
 
+def _build_tasks() -> tasks_v2.CloudTasksClient:
+    """The Cloud Tasks client; with CLOUD_TASKS_EMULATOR_HOST, over an insecure gRPC channel to the stand-in."""
+    from google.cloud import tasks_v2
+
+    from common.foundation.config import get_settings
+
+    host = get_settings().cloud_tasks_emulator_host
+    if host:
+        import grpc
+        from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+
+        return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=grpc.insecure_channel(host)))
+    return tasks_v2.CloudTasksClient()
+
+
 firestore_client: Lazy[firestore.Client] = Lazy(_build_firestore)
+tasks_client: Lazy[tasks_v2.CloudTasksClient] = Lazy(_build_tasks)
 storage_client: Lazy[storage.Client] = Lazy(_build_storage)

@@ -133,7 +133,14 @@ class Settings(BaseSettings):
     allowed_origins: StrList = Field(default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"])
     allowed_methods: StrList = Field(default_factory=lambda: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
     allowed_headers: StrList = Field(
-        default_factory=lambda: ["Authorization", "Content-Type", "If-Match", "X-Request-Id", "X-Firebase-AppCheck"]
+        default_factory=lambda: [
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "Prefer",
+            "X-Request-Id",
+            "X-Firebase-AppCheck",
+        ]
     )
     api_rate_limit: int = Field(1000, ge=1)
     max_request_bytes: int = Field(64 * 1024, ge=1024)
@@ -201,10 +208,22 @@ class Settings(BaseSettings):
     user_export_prefix: str = "user-exports"
     user_export_url_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
 
+    # Asynchronous planning (Prefer: respond-async): the Cloud Tasks queue and the worker it calls
+    planning_queue: str | None = Field(
+        None, description="projects/P/locations/L/queues/Q; unset: plan_trip ignores Prefer: respond-async"
+    )
+    plan_worker_url: str | None = None  # the plan_worker function's URL: the task's target and its OIDC audience
+    plan_worker_service_account: str | None = None  # the tasks' OIDC identity, the one caller plan_worker accepts
+    plan_worker_auth_bypass: bool = False  # accept unauthenticated task deliveries; refused in production
+    plan_claim_lease_seconds: int = Field(
+        120, ge=1, description="a planning not updated for this long may be claimed again by a redelivered task"
+    )
+
     # Local stand-ins (read by the client libraries themselves; kept here so they are visible and checked)
     firestore_emulator_host: str | None = None
     firebase_auth_emulator_host: str | None = None
     storage_emulator_host: str | None = None
+    cloud_tasks_emulator_host: str | None = None  # host:port of gcloud-tasks-emulator (insecure gRPC)
 
     _parse_lists = field_validator(
         "allowed_origins",
@@ -256,7 +275,12 @@ class Settings(BaseSettings):
                 texts = [item for item in value if isinstance(item, str)]
             if any(marker in text.lower() for text in texts for marker in PLACEHOLDER_MARKERS):
                 problems.append(f"{name.upper()} holds a placeholder value")
-        for name in ("firestore_emulator_host", "firebase_auth_emulator_host", "storage_emulator_host"):
+        for name in (
+            "firestore_emulator_host",
+            "firebase_auth_emulator_host",
+            "storage_emulator_host",
+            "cloud_tasks_emulator_host",
+        ):
             if getattr(self, name):
                 problems.append(f"{name.upper()} points at a local stand-in")
         if self.google_cloud_project.startswith("demo-"):
@@ -267,6 +291,8 @@ class Settings(BaseSettings):
             problems.append("APP_CHECK_ENFORCE must not be false: App Check cannot be turned off in production")
         if self.app_check_api_endpoint:
             problems.append("APP_CHECK_API_ENDPOINT points at a stand-in of the App Check API")
+        if self.plan_worker_auth_bypass:
+            problems.append("PLAN_WORKER_AUTH_BYPASS must not be set")
         if problems:
             raise ValueError("refused in production: " + "; ".join(problems))
 

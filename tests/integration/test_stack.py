@@ -22,6 +22,9 @@ def test_env_file_names_every_stand_in_and_function(stack: dict[str, str]) -> No
         "STORAGE_EMULATOR_HOST",
         "GOOGLE_CLOUD_PROJECT",
         "HEALTH_URL",
+        "CLOUD_TASKS_EMULATOR_HOST",
+        "PLANNING_QUEUE",
+        "PLAN_WORKER_URL",
     ):
         assert env[name], name
     assert all(

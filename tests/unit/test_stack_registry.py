@@ -34,3 +34,16 @@ def test_every_server_binds_loopback_only() -> None:
         joined = " ".join(server.command)
         assert "0.0.0.0" not in joined, server.name
     assert stack.HOST == "127.0.0.1"
+
+
+def test_the_tasks_stand_in_serves_the_functions_queue_on_loopback() -> None:
+    stack = load_stack_script()
+    env = stack.stack_env()
+    tasks = next(server for server in stack.servers() if server.name == "tasks")
+    assert tasks.command[0].endswith(".venv-tasks/bin/python")
+    assert tasks.command[1].endswith("scripts/tasks_launcher.py")
+    assert tasks.command[2:] == [stack.HOST, str(tasks.port), env["PLANNING_QUEUE"]]
+    assert env["CLOUD_TASKS_EMULATOR_HOST"] == f"{stack.HOST}:{tasks.port}"
+    worker = next(server for server in stack.servers() if server.name == "fn-plan_worker")
+    assert env["PLAN_WORKER_URL"] == f"http://{stack.HOST}:{worker.port}"
+    assert env["PLAN_WORKER_AUTH_BYPASS"] == "true"

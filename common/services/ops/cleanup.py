@@ -14,6 +14,8 @@ Kinds, in order:
   touched are ended first (live ones never);
 - ``trips_timed_out``: trips still ``planning`` whose ``progress.updated_at`` and ``updated_at`` are older than the
   planning timeout become ``failed`` with ``failure.code = "planning_timed_out"``;
+- ``trips_never_started``: trips still ``queued`` (asynchronous planning, never claimed by the worker) not updated
+  for ``SESSION_IDLE_TIMEOUT`` become ``failed`` with ``failure.code = "planning_timed_out"``;
 - ``deleted_<collection>``: documents whose ``expire_at`` has passed, in the Maps caches, ``quotas`` and
   ``ops_runs`` (TTL policies delete them too, but only within about a day).
 
@@ -48,8 +50,10 @@ if TYPE_CHECKING:
 logger = get_logger(__name__)
 ACTIVE = {"status": "active"}
 PLANNING = {"status": "planning"}
+QUEUED = {"status": "queued"}
 
 TIMED_OUT_MESSAGE = "Planning took too long and was stopped. Please try again."
+NEVER_STARTED_MESSAGE = "Planning never started (its task was lost or given up). Please try again."
 
 DELETE = object()  # a decision: delete the document
 Decision = dict[str, Any] | object | None
@@ -157,6 +161,7 @@ class SessionCleaner:
             self.expire_old_sessions,
             self.enforce_session_limit,
             self.fail_timed_out_trips,
+            self.fail_stale_queued_trips,
             *[functools.partial(self.delete_expired, name) for name in EXPIRING],
         ]
         for step in steps:
@@ -253,6 +258,19 @@ class SessionCleaner:
             return store.failed_fields(timed_out, self.now)
 
         self._process("trips_timed_out", "stuck_planning_trips", decide, values=PLANNING, before=self.live_after)
+
+    def fail_stale_queued_trips(self) -> None:
+        """A trip ``queued`` (asynchronous planning) that no worker claimed within ``SESSION_IDLE_TIMEOUT`` (the
+        queue gave up on its task, or lost it) becomes ``failed`` with ``planning_timed_out``."""
+        never_started = Failure(code="planning_timed_out", message=NEVER_STARTED_MESSAGE)
+
+        def decide(trip: Snapshot) -> Decision:
+            updated = as_utc(_field(trip, "updated_at"))
+            if _field(trip, "status") != "queued" or (updated is not None and updated >= self.idle_before):
+                return None
+            return store.failed_fields(never_started, self.now)
+
+        self._process("trips_never_started", "stuck_planning_trips", decide, values=QUEUED, before=self.idle_before)
 
     # ----- expired documents ------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from common.foundation.errors import Conflict, InvalidRequest, NotFound
 from common.services.planning.service import PlanningDeps, PlanningRun, choose_and_schedule
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.trips import access, day_inputs, store
-from common.services.trips.models import Day, EnrichmentReport, Trip
+from common.services.trips.models import Day, EnrichmentReport, Replanning, Trip
 
 MAX_WISHES = 300
 
@@ -106,13 +106,31 @@ def _with_enrichment_baseline(current: Trip, replanned: Day) -> EnrichmentReport
 def replan_day(deps: PlanningDeps, trip: Trip, uid: str, day_number: int, wishes: str | None) -> Trip:
     """Re-plan day ``day_number`` (1-based) of ``trip`` for ``uid`` with the planner; counted against the plan
     quota. Returns the stored trip."""
+    check_replannable(trip, day_number)
+    session = PlanningSession.admit(
+        deps.firestore, deps.settings, deps.clock, user_id=uid, trip_id=trip.id, kind="replan"
+    )
+    return replan_admitted(deps, trip, uid, day_number, wishes, session)
+
+
+def check_replannable(trip: Trip, day_number: int) -> None:
     if trip.status != "ready":
         raise Conflict("only a ready trip can be re-planned", details=[{"status": trip.status}])
     if day_number > len(trip.days):
         raise NotFound("no such day", details=[{"field": "day", "message": f"the trip has days 1 to {len(trip.days)}"}])
-    session = PlanningSession.admit(
-        deps.firestore, deps.settings, deps.clock, user_id=uid, trip_id=trip.id, kind="replan"
-    )
+
+
+def replan_admitted(
+    deps: PlanningDeps,
+    trip: Trip,
+    uid: str,
+    day_number: int,
+    wishes: str | None,
+    session: PlanningSession,
+    replanning: Replanning | None = None,
+) -> Trip:
+    """Re-plan the day in an admitted ``session`` and store it if the trip did not change meanwhile; with
+    ``replanning`` (an asynchronous re-plan), the stored trip's ``replanning`` becomes it, marked ``done``."""
     try:
         replanned = replanned_fields(trip, day_number - 1, wishes, deps)
     except Exception as error:
@@ -131,7 +149,10 @@ def replan_day(deps: PlanningDeps, trip: Trip, uid: str, day_number: int, wishes
             version=trip.version + 1,
             updated_at=deps.clock(),
         )
-        return current.model_copy(update=changed), REPLANNED_FIELDS
+        if replanning is None:
+            return current.model_copy(update=changed), REPLANNED_FIELDS
+        changed["replanning"] = replanning.model_copy(update={"status": "done", "updated_at": deps.clock()})
+        return current.model_copy(update=changed), (*REPLANNED_FIELDS, "replanning")
 
     try:
         stored = store.update_trip(deps.firestore, trip.id, update)

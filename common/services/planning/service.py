@@ -41,7 +41,15 @@ from common.services.planning.meals import cover_meal_areas
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.planning.toolbox import MapsToolBox
 from common.services.trips import store
-from common.services.trips.models import Dropped, PlannerReport, ProgressStage, Tokens, TripRequest, parse_trip_request
+from common.services.trips.models import (
+    Dropped,
+    PlannerReport,
+    ProgressStage,
+    Tokens,
+    Trip,
+    TripRequest,
+    parse_trip_request,
+)
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -139,6 +147,15 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
     after the trip exists, any failure stores it as ``failed`` with the reason and is raised again (with the trip id
     in its details).
     """
+    run, session, destination = admit_new_trip(user_id, body, deps)
+    planning = store.planning_trip(run.trip_id, user_id, run.request, deps.clock())
+    store.create_trip(deps.firestore, planning)
+    return plan_stored_trip(run, session, planning, destination, deps).api_view()
+
+
+def admit_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> tuple[PlanningRun, PlanningSession, Destination]:
+    """Validate the request, admit it against the quotas and resolve its destination, before anything is stored
+    (``InvalidRequest``, ``QuotaExceeded``); the session of a refused destination is closed ``failed``."""
     settings, client = deps.settings, deps.firestore
     request = parse_trip_request(body, settings, deps.clock().date())
     if request.budget is not None:
@@ -152,24 +169,40 @@ def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]
     except Exception as error:
         session.fail(failure_cause(error).failure, run.planner_report())
         raise
-    planning = store.planning_trip(trip_id, user_id, request, deps.clock())
-    store.create_trip(client, planning)
+    return run, session, destination
+
+
+def plan_stored_trip(
+    run: PlanningRun,
+    session: PlanningSession,
+    planning: Trip,
+    destination: Destination | None,
+    deps: PlanningDeps,
+) -> Trip:
+    """Plan a stored ``planning`` trip (``planning`` as stored) and end it ``ready``, or ``failed`` with the reason
+    (the error is raised again, with the trip id in its details). The synchronous path and the worker share it;
+    the worker passes no destination (it is resolved again, from the Maps cache)."""
     try:
         session.progress("resolving")
+        if destination is None:
+            destination = resolve_destination(run, deps)
         parts = choose_and_schedule(run, deps, destination, on_stage=session.progress)
     except Exception as error:
         _record_failure(run, session, deps, error)
         if isinstance(error, AppError):
-            error.details.append({"trip_id": trip_id})
+            error.details.append({"trip_id": run.trip_id})
         raise
     planned = planning.model_copy(update={name: getattr(parts, name) for name in store.READY_FIELDS})
-    trip = store.complete_trip(client, planning, planned, deps.clock())
+    trip = store.complete_trip(deps.firestore, planning, planned, deps.clock())
     session.finish(parts.planner, run.tool_log())
     logger.info(
         "trip planned",
-        extra={"fields": _outcome_fields(run, parts.planner, "ready") | {"user_id": user_id, "days": len(trip.days)}},
+        extra={
+            "fields": _outcome_fields(run, parts.planner, "ready")
+            | {"user_id": planning.user_id, "days": len(trip.days)}
+        },
     )
-    return trip.api_view()
+    return trip
 
 
 def _outcome_fields(run: PlanningRun, report: PlannerReport, outcome: str, code: str | None = None) -> dict[str, Any]:

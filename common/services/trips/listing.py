@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
 MAX_TOKEN_CHARS = 512
-STATUSES: tuple[str, ...] = ("planning", "ready", "failed")
+STATUSES: tuple[str, ...] = ("queued", "planning", "ready", "failed")
 LIST_PARAMETERS = frozenset({"page_size", "page_token", "status"})
 
 

@@ -26,7 +26,7 @@ from common.foundation.errors import InvalidRequest
 
 Pace = Literal["relaxed", "moderate", "packed"]
 Transport = Literal["walk", "transit", "drive"]
-TripStatus = Literal["planning", "ready", "failed"]
+TripStatus = Literal["queued", "planning", "ready", "failed"]
 ProgressStage = Literal["queued", "resolving", "choosing", "scheduling", "describing", "done"]
 
 MAX_DAYS_AHEAD = 730  # opening hours and prices mean little further out
@@ -328,10 +328,27 @@ class EnrichmentReport(DocumentPart):
     maps_calls: SkipJsonSchema[int] = 0
 
 
+class Replanning(DocumentPart):
+    """The last asynchronous re-plan of a day (``POST .../days/{n}/replan`` with ``Prefer: respond-async``), as an
+    app watches it: ``queued`` -> ``planning`` -> ``done`` (the day is replaced, ``version`` + 1) or ``failed``."""
+
+    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"wishes", "session_id", "attempts", "requested_by"})
+
+    day: int = Field(description="The re-planned day, 1 for the first")
+    status: Literal["queued", "planning", "done", "failed"]
+    failure: Failure | None = None
+    requested_at: dt.datetime
+    updated_at: dt.datetime
+    wishes: SkipJsonSchema[str | None] = None
+    session_id: SkipJsonSchema[str | None] = None
+    attempts: SkipJsonSchema[int] = 0
+    requested_by: SkipJsonSchema[str | None] = None
+
+
 class Trip(DocumentPart):
     """A trip as returned and as stored in ``trips/{id}`` (a failed or planning trip has no days yet)."""
 
-    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"shared_with_uids", "solver"})
+    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"shared_with_uids", "solver", "planning_attempts"})
 
     id: str
     user_id: str
@@ -357,17 +374,22 @@ class Trip(DocumentPart):
     notes: str | None = None
     shared_with: dict[str, Literal["viewer", "editor"]] = Field(default_factory=dict, description="uid -> role")
     enrichment: EnrichmentReport | None = None
+    replanning: Replanning | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
     shared_with_uids: SkipJsonSchema[list[str]] = Field(
         default_factory=list, description="The uids of shared_with, queryable with array_contains"
     )
     solver: SkipJsonSchema[SolverReport | None] = None
+    planning_attempts: SkipJsonSchema[int] = Field(
+        0, description="Claims of a queued trip by the planning worker (a redelivered task after a crash adds one)"
+    )
 
     def api_view(self) -> dict[str, Any]:
         """The trip as the API shows it (JSON types, server-only fields left out)."""
         hidden: dict[str, Any] = dict.fromkeys(self.SERVER_ONLY, True)
         hidden["enrichment"] = set(EnrichmentReport.SERVER_ONLY)
+        hidden["replanning"] = set(Replanning.SERVER_ONLY)
         return self.model_dump(mode="json", exclude=hidden)
 
     @property

@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from common.foundation.batched_writes import delete_in_batches
 from common.foundation.collection_names import TRIPS
 from common.foundation.queries import build_query
+from common.foundation.times import as_utc
 from common.services.trips.models import (
     DocumentPart,
     Dropped,
@@ -143,6 +144,90 @@ def planning_trip(trip_id: str, user_id: str, request: TripRequest, now: dt.date
         created_at=now,
         updated_at=now,
     )
+
+
+def queued_trip(trip_id: str, user_id: str, request: TripRequest, now: dt.datetime) -> Trip:
+    """The trip as first stored by an asynchronous plan: ``queued`` until the worker claims it."""
+    return planning_trip(trip_id, user_id, request, now).model_copy(update={"status": "queued"})
+
+
+ClaimOutcome = Literal["claimed", "reclaimed", "busy", "done", "missing"]
+
+
+def claim_decision(trip: Trip | None, now: dt.datetime, lease: dt.timedelta) -> ClaimOutcome:
+    """Pure: what a delivery of the trip's planning task may do. ``claimed``: it was ``queued``; ``reclaimed``: it is
+    ``planning`` but nothing updated it for ``lease`` (the worker that claimed it died); ``busy``: another delivery
+    is planning it; ``done``: it is ``ready`` or ``failed``; ``missing``: it was deleted."""
+    if trip is None:
+        return "missing"
+    if trip.status == "queued":
+        return "claimed"
+    if trip.status != "planning":
+        return "done"
+    last = max(as_utc(trip.updated_at) or now, as_utc(trip.progress.updated_at) or now)
+    return "reclaimed" if now - last >= lease else "busy"
+
+
+def claim_for_planning(
+    client: firestore.Client, trip_id: str, now: dt.datetime, lease: dt.timedelta
+) -> tuple[ClaimOutcome, Trip | None]:
+    """In one transaction: decide (``claim_decision``) and, when claimed, store the trip ``planning`` with one more
+    ``planning_attempts``; return the outcome and the trip (as stored after the claim when claimed)."""
+    from google.cloud import firestore
+
+    ref = trip_ref(client, trip_id)
+    result: list[tuple[ClaimOutcome, Trip | None]] = []
+
+    @firestore.transactional
+    def claim(transaction: firestore.Transaction) -> None:
+        trip = read_trip(client, trip_id, transaction)
+        outcome = claim_decision(trip, now, lease)
+        if trip is not None and outcome in ("claimed", "reclaimed"):
+            trip = trip.model_copy(
+                update={"status": "planning", "planning_attempts": trip.planning_attempts + 1, "updated_at": now}
+            )
+            transaction.update(ref, fields_of(trip, ("status", "planning_attempts", "updated_at")))
+        result[:] = [(outcome, trip)]
+
+    claim(client.transaction())
+    return result[0]
+
+
+def replan_claim_decision(trip: Trip | None, now: dt.datetime, lease: dt.timedelta) -> ClaimOutcome:
+    """``claim_decision`` for the trip's asynchronous re-plan of a day (``trip.replanning``)."""
+    replanning = trip.replanning if trip is not None else None
+    if trip is None:
+        return "missing"
+    if replanning is None or replanning.status in ("done", "failed"):
+        return "done"
+    if replanning.status == "queued":
+        return "claimed"
+    return "reclaimed" if now - (as_utc(replanning.updated_at) or now) >= lease else "busy"
+
+
+def claim_replan(
+    client: firestore.Client, trip_id: str, now: dt.datetime, lease: dt.timedelta
+) -> tuple[ClaimOutcome, Trip | None]:
+    """``claim_for_planning`` for a re-plan: ``replanning.status`` ``queued`` -> ``planning`` once."""
+    from google.cloud import firestore
+
+    ref = trip_ref(client, trip_id)
+    result: list[tuple[ClaimOutcome, Trip | None]] = []
+
+    @firestore.transactional
+    def claim(transaction: firestore.Transaction) -> None:
+        trip = read_trip(client, trip_id, transaction)
+        outcome = replan_claim_decision(trip, now, lease)
+        if trip is not None and trip.replanning is not None and outcome in ("claimed", "reclaimed"):
+            replanning = trip.replanning.model_copy(
+                update={"status": "planning", "attempts": trip.replanning.attempts + 1, "updated_at": now}
+            )
+            trip = trip.model_copy(update={"replanning": replanning})
+            transaction.update(ref, fields_of(trip, ("replanning",)))
+        result[:] = [(outcome, trip)]
+
+    claim(client.transaction())
+    return result[0]
 
 
 def create_trip(client: firestore.Client, trip: Trip) -> None:

@@ -64,6 +64,8 @@ TRIPS: dict[str, dict[str, Any]] = {
     "fresh": trip("planning", ago(seconds=30), ago(seconds=30)),
     "progress-recent": trip("planning", ago(minutes=10), ago(seconds=20)),
     "ready": trip("ready", ago(days=3), ago(days=3)),
+    "never-started": trip("queued", ago(hours=2), ago(hours=2)),
+    "queued-recently": trip("queued", ago(minutes=30), ago(minutes=30)),
 }
 
 
@@ -119,6 +121,7 @@ def test_counts_per_kind(first_run: dict[str, Any]) -> None:
     assert counts["sessions_too_old"] == 1
     assert counts["sessions_over_limit"] == 2
     assert counts["trips_timed_out"] == 2
+    assert counts["trips_never_started"] == 1
     for collection in ("places_cache", "maps_search_cache", "maps_route_cache", "quotas"):
         assert counts[f"deleted_{collection}"] == 5
 
@@ -160,6 +163,14 @@ def test_stuck_plannings_fail_and_plannings_within_their_time_stay(
     assert _get(firestore_client, "trips", "fresh")["status"] == "planning"
     assert _get(firestore_client, "trips", "progress-recent")["status"] == "planning"
     assert _get(firestore_client, "trips", "ready") == TRIPS["ready"]
+
+
+def test_queued_trips_no_worker_claimed_fail_after_the_idle_timeout(
+    first_run: dict[str, Any], firestore_client: firestore.Client
+) -> None:
+    never = _get(firestore_client, "trips", "never-started")
+    assert (never["status"], never["failure"]["code"], never["version"]) == ("failed", "planning_timed_out", 2)
+    assert _get(firestore_client, "trips", "queued-recently") == TRIPS["queued-recently"]
 
 
 def test_expired_documents_go_and_current_ones_stay(

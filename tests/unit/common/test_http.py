@@ -100,3 +100,12 @@ def test_cors_preflight_answers_only_allowed_origins() -> None:
     other = {"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"}
     response = _call(_echo, settings=settings, method="OPTIONS", headers=other)
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_browser_may_send_prefer_and_read_preference_applied() -> None:
+    """Asynchronous planning from a web app: Prefer passes the preflight, Preference-Applied is readable."""
+    settings = load_settings(allowed_origins=["https://app.example.org"])
+    preflight = {"Origin": "https://app.example.org", "Access-Control-Request-Method": "POST"}
+    response = _call(_echo, settings=settings, method="OPTIONS", headers=preflight)
+    assert "Prefer" in response.headers["Access-Control-Allow-Headers"]
+    assert "Preference-Applied" in response.headers["Access-Control-Expose-Headers"]

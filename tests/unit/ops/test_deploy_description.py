@@ -473,3 +473,36 @@ def test_cloudbuild_tests_on_the_deployed_python() -> None:
     assert description["runtime"] == RUNTIME
     version = RUNTIME.removeprefix("python")
     assert steps["test"]["name"] == f"python:{version[0]}.{version[1:]}-slim"
+
+
+def test_the_planning_queue_is_created_before_the_functions_and_only_its_identity_calls_the_worker(
+    description: dict[str, Any],
+) -> None:
+    commands = _dry_run("--iam")
+    queue_commands = [command for command in commands if command[:3] == ["gcloud", "tasks", "queues"]]
+    (create,) = queue_commands
+    assert create[3:5] == ["create", "planning"]
+    assert _flag(create, "--location") == ["europe-west1"]
+    (worker_spec,) = [spec for spec in description["functions"] if spec["name"] == "plan_worker"]
+    queue = worker_spec["queue"]
+    assert _flag(create, "--max-dispatches-per-second") == [str(queue["max_dispatches_per_second"])]
+    assert _flag(create, "--max-attempts") == [str(queue["max_attempts"])]
+    assert _flag(create, "--min-backoff") == [queue["min_backoff"]]
+    deploys = _deploys(commands)
+    assert commands.index(create) < commands.index(deploys["plan_trip"])
+    tasks_sa = "tasks-invoker@proj-1.iam.gserviceaccount.com"
+    worker_url = "https://europe-west1-proj-1.cloudfunctions.net/plan_worker"
+    trip_env = _flag(deploys["plan_trip"], "--set-env-vars")[0]
+    assert "PLANNING_QUEUE=projects/proj-1/locations/europe-west1/queues/planning" in trip_env
+    assert f"PLAN_WORKER_URL={worker_url}" in trip_env
+    assert f"PLAN_WORKER_SERVICE_ACCOUNT={tasks_sa}" in trip_env
+    worker_env = _flag(deploys["plan_worker"], "--set-env-vars")[0]
+    assert f"PLAN_WORKER_URL={worker_url}" in worker_env
+    assert f"PLAN_WORKER_SERVICE_ACCOUNT={tasks_sa}" in worker_env
+    assert "--no-allow-unauthenticated" in deploys["plan_worker"]
+    invokers = [c for c in commands if c[:4] == ["gcloud", "functions", "add-invoker-policy-binding", "plan_worker"]]
+    assert [part for c in invokers for part in c if "member" in part] == [f"--member=serviceAccount:{tasks_sa}"]
+    acting = [c for c in commands if c[:4] == ["gcloud", "iam", "service-accounts", "add-iam-policy-binding"]]
+    assert any(
+        c[4] == tasks_sa and "--member=serviceAccount:fn-plan-trip@proj-1.iam.gserviceaccount.com" in c for c in acting
+    )
