@@ -211,7 +211,10 @@ class TripEnricher:
             ],
             matrix=matrix,
             preferences=Preferences(
-                pace=self.pace, max_places_per_day=self.settings.max_places_per_day, travellers=self.travellers
+                pace=self.pace,
+                max_places_per_day=self.settings.max_places_per_day,
+                travellers=self.travellers,
+                skip_meals=list(self.trip.request.skip_meals),
             ),
             pace_policies=self.pace_policies,
         )

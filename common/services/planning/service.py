@@ -509,6 +509,7 @@ def _problem(
             travellers=request.travelers,
             budget_limit=request.budget.amount if request.budget else None,
             reduced_walking=fallback is not None,
+            skip_meals=list(request.skip_meals),
         ),
         transport_costs=TransportCosts(
             transit_fare_per_person_per_leg=currency.convert(TRANSIT_FARE_USD, "USD", budget_currency)

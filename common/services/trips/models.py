@@ -101,6 +101,11 @@ class TripRequest(BaseModel):
     dietary: list[ShortText] = Field(default_factory=list, max_length=5)
     accessibility: list[ShortText] = Field(default_factory=list, max_length=5)
     lodging: Lodging | None = None
+    skip_meals: list[Literal["lunch", "dinner"]] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Meals the plan leaves out on every day (e.g. dinner when you eat at the lodging)",
+    )
     language: str = Field("en", max_length=35, description="BCP-47 tag from SUPPORTED_LANGUAGES")
 
     @property
