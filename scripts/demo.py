@@ -37,7 +37,7 @@ def sign_up_demo_user(auth_host: str) -> str:
     return str(answer["idToken"])
 
 
-def sample_request(destination: str, days: int) -> dict[str, Any]:
+def sample_request(destination: str, days: int, dietary: list[str]) -> dict[str, Any]:
     start = dt.date.today() + dt.timedelta(days=21)
     return {
         "destination": destination,
@@ -50,7 +50,7 @@ def sample_request(destination: str, days: int) -> dict[str, Any]:
         "transport": "transit",
         "must_include": ["Fushimi Inari Taisha"] if destination == "Kyoto" else [],
         "avoid": ["nightlife"],
-        "dietary": ["vegetarian"],
+        "dietary": dietary,
         "language": "en",
     }
 
@@ -98,10 +98,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--destination", default="Kyoto")
     parser.add_argument("--days", type=int, default=3)
+    parser.add_argument(
+        "--dietary",
+        action="append",
+        default=[],
+        help="a dietary need (repeatable), e.g. vegetarian: the stand-in's Kyoto has no vegetarian dinner venue",
+    )
     args = parser.parse_args()
     env = read_env_file()
     token = sign_up_demo_user(env["FIREBASE_AUTH_EMULATOR_HOST"])
-    body = sample_request(args.destination, args.days)
+    body = sample_request(args.destination, args.days, args.dietary)
     print(f"POST {env['PLAN_TRIP_URL']}\n{json.dumps(body, ensure_ascii=False)}")
     status, answer = _post(env["PLAN_TRIP_URL"], body, {"Authorization": f"Bearer {token}"})
     if status != 201:
