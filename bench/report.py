@@ -566,12 +566,14 @@ def render() -> str:
 
 SECTIONS = {
     "engine": engine_section,
+    "quality": quality_section,
     "plan": plan_section,
     "load": load_section,
     "soak": soak_section,
     "coldstart": coldstart_section,
     "enrich": enrich_section,
     "maps": maps_section,
+    "async": async_section,
 }
 
 
