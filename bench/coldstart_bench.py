@@ -5,9 +5,10 @@ Run from the repo root: ``.venv/bin/python -m bench.coldstart_bench [--runs 3]``
 subprocesses each measure with ``time.perf_counter``: importing functions_framework, importing the source module,
 and the first call (an unauthenticated or empty request: it imports what the function needs, then is refused
 before any network call, so the number is import and set-up time). The baseline is a bare functions-framework
-``hello`` function loaded the same way. Uses the stack's variables when ``.stack/env`` exists (the settings need a
-project); no server is contacted except where a function probes one (health: Firestore). Prints a table and writes
-``bench/out/coldstart.json``.
+``hello`` function loaded the same way. It also counts the modules loaded (``sys.modules``, and those of ``common``)
+after importing main.py and after the first call: each function's import closure. Uses the stack's variables when
+``.stack/env`` exists (the settings need a project); no server is contacted except where a function probes one
+(health: Firestore). Prints a table and writes ``bench/out/coldstart.json``.
 """
 
 from __future__ import annotations
@@ -53,15 +54,22 @@ HELLO = textwrap.dedent(
 CHILD = textwrap.dedent(
     """
     import importlib.util, json, sys, time
+
+    def loaded():
+        names = list(sys.modules)
+        return len(names), sum(1 for name in names if name == "common" or name.startswith("common."))
+
     started = time.perf_counter()
     import functions_framework
     framework_done = time.perf_counter()
+    framework_modules = loaded()
     source, target, kind, method, path = sys.argv[1:6]
     spec = importlib.util.spec_from_file_location("main", source)
     module = importlib.util.module_from_spec(spec)
     sys.modules["main"] = module
     spec.loader.exec_module(module)
     imported = time.perf_counter()
+    import_modules = loaded()
     function = getattr(module, target)
     status = None
     if kind == "http":
@@ -83,12 +91,18 @@ CHILD = textwrap.dedent(
         except Exception as error:  # an empty event may be refused; the imports have run
             status = type(error).__name__
     first_call = time.perf_counter()
+    call_modules = loaded()
     print(json.dumps({
         "framework_ms": (framework_done - started) * 1000,
         "import_ms": (imported - framework_done) * 1000,
         "first_call_ms": (first_call - imported) * 1000,
         "total_ms": (first_call - started) * 1000,
         "status": status,
+        "modules_framework": framework_modules[0],
+        "modules_import": import_modules[0],
+        "common_import": import_modules[1],
+        "modules_first_call": call_modules[0],
+        "common_first_call": call_modules[1],
     }))
     """
 )
@@ -109,9 +123,17 @@ def measure(source: Path, target: str, kind: str, method: str, path: str, env: d
     return dict(json.loads(lines[-1]))
 
 
+# sys.modules sizes: after importing functions_framework, after importing main.py (calling nothing), after the first
+# call; ``common_*`` counts the modules of the ``common`` package among them.
+MODULE_KEYS = ("modules_framework", "modules_import", "common_import", "modules_first_call", "common_first_call")
+
+
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ("framework_ms", "import_ms", "first_call_ms", "total_ms")
-    return {key: round(statistics.median(run[key] for run in runs), 1) for key in keys} | {"status": runs[-1]["status"]}
+    medians = {key: round(statistics.median(run[key] for run in runs), 1) for key in keys}
+    # Module counts do not vary between runs of one tree: the last run's.
+    counts = {key: runs[-1][key] for key in MODULE_KEYS}
+    return medians | counts | {"status": runs[-1]["status"]}
 
 
 def main() -> int:
@@ -133,13 +155,19 @@ def main() -> int:
             runs = [measure(source, target, kind, method, path, env) for _ in range(arguments.runs)]
             results[label] = median_of(runs)
     baseline = results["hello (bare functions-framework)"]["total_ms"]
-    print(f"{'function':<34} {'framework':>9} {'import':>8} {'1st call':>8} {'total':>8} {'vs hello':>8}  first answer")
+    print(
+        f"{'function':<34} {'framework':>9} {'import':>8} {'1st call':>8} {'total':>8} {'vs hello':>8}"
+        f" {'modules':>15} {'common':>9}  first answer"
+    )
     for label, row in results.items():
         row["over_hello_ms"] = round(row["total_ms"] - baseline, 1)
+        modules = f"{row['modules_import']}->{row['modules_first_call']}"
+        common = f"{row['common_import']}->{row['common_first_call']}"
         print(
             f"{label:<34} {row['framework_ms']:>9.1f} {row['import_ms']:>8.1f} {row['first_call_ms']:>8.1f} "
-            f"{row['total_ms']:>8.1f} {row['over_hello_ms']:>+8.1f}  {row['status']}"
+            f"{row['total_ms']:>8.1f} {row['over_hello_ms']:>+8.1f} {modules:>15} {common:>9}  {row['status']}"
         )
+    print("modules, common: how many are loaded after importing main.py (calling nothing) -> after the first call")
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     payload = {"runs_per_function": arguments.runs, "unit": "ms, median of runs", "functions": results}
     arguments.output.write_text(json.dumps(payload, indent=2), encoding="utf-8")

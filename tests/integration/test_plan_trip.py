@@ -1,5 +1,7 @@
 """plan_trip through HTTP on the local stack: Auth emulator tokens, Firestore stand-in, Maps stand-in, and the
-offline planner (no Gemini credentials). The function runs under functions-framework as deployed."""
+offline planner (no Gemini credentials). The function runs in the test process (functions-framework's
+``create_app(...).test_client()``, tests/integration/in_process.py) with the environment of its server; the contract
+test also runs through the function's own server, as deployed, in tests/integration/test_served_functions.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import datetime as dt
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -17,7 +18,8 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from tests.integration.support import ROOT, TestUser, function_server, module_env, sign_up
+from tests.integration.in_process import InProcessFunctions
+from tests.integration.support import ROOT, TestUser, module_env, sign_up
 
 MAIN = ROOT / "functions" / "main.py"
 OPENAPI = json.loads((ROOT / "openapi.json").read_text())
@@ -48,10 +50,13 @@ def kyoto_request(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def plan_url(stack: dict[str, str], firestore_project: str) -> Iterator[str]:
-    env = module_env(stack, firestore_project) | {"PLAN_RATE_PER_MINUTE": "30", "PLAN_RATE_PER_DAY": "100"}
-    with function_server("plan_trip", MAIN, "http", env) as url:
-        yield url
+def plan_env(stack: dict[str, str], firestore_project: str) -> dict[str, str]:
+    return module_env(stack, firestore_project) | {"PLAN_RATE_PER_MINUTE": "30", "PLAN_RATE_PER_DAY": "100"}
+
+
+@pytest.fixture(scope="module")
+def plan_url(in_process: InProcessFunctions, plan_env: dict[str, str]) -> str:
+    return in_process.serve("plan_trip", plan_env)
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +81,17 @@ def assert_envelope(response: requests.Response, status: int, code: str) -> dict
 
 
 def test_plans_a_trip_that_matches_the_contract(
-    plan_url: str, user: TestUser, firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, user: TestUser, firestore_client: firestore.Client
 ) -> None:
-    response = requests.post(plan_url, json=kyoto_request(), headers=user.headers, timeout=120)
+    check_plans_a_trip_that_matches_the_contract(http, plan_url, user, firestore_client)
+
+
+def check_plans_a_trip_that_matches_the_contract(
+    http: requests.Session, plan_url: str, user: TestUser, firestore_client: firestore.Client
+) -> None:
+    """The first plan of a project (nothing cached yet); tests/integration/test_served_functions.py runs it through
+    the function's server."""
+    response = http.post(plan_url, json=kyoto_request(), headers=user.headers, timeout=120)
     assert response.status_code == 201, response.text
     trip = response.json()
     jsonschema.validate(trip, schema_for("Trip"))
@@ -121,7 +134,7 @@ def test_plans_a_trip_that_matches_the_contract(
 
 
 def test_every_problem_is_listed_and_nothing_is_stored(
-    plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     newcomer = sign_up(stack)
     body = kyoto_request(
@@ -134,7 +147,7 @@ def test_every_problem_is_listed_and_nothing_is_stored(
         colour="blue",
     )
     error = assert_envelope(
-        requests.post(plan_url, json=body, headers=newcomer.headers, timeout=30), 400, "invalid_request"
+        http.post(plan_url, json=body, headers=newcomer.headers, timeout=30), 400, "invalid_request"
     )
     fields = {detail["field"] for detail in error["details"]}
     assert {"destination", "start_date", "end_date", "travelers", "pace", "interests.0", "colour"} <= fields
@@ -150,9 +163,11 @@ def test_every_problem_is_listed_and_nothing_is_stored(
         ({"Authorization": "Bearer aaa.bbb.ccc"}, "not a valid"),
     ],
 )
-def test_requests_without_a_valid_token_get_401(plan_url: str, headers: dict[str, str], detail: str) -> None:
+def test_requests_without_a_valid_token_get_401(
+    http: requests.Session, plan_url: str, headers: dict[str, str], detail: str
+) -> None:
     error = assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers=headers, timeout=30), 401, "unauthenticated"
+        http.post(plan_url, json=kyoto_request(), headers=headers, timeout=30), 401, "unauthenticated"
     )
     assert detail in " ".join(error["details"])
 
@@ -164,7 +179,9 @@ def _unsigned_token(claims: dict[str, Any]) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
-def test_expired_and_wrong_project_tokens_get_401(plan_url: str, user: TestUser, stack: dict[str, str]) -> None:
+def test_expired_and_wrong_project_tokens_get_401(
+    http: requests.Session, plan_url: str, user: TestUser, stack: dict[str, str]
+) -> None:
     project = stack["GOOGLE_CLOUD_PROJECT"]
     now = int(time.time())
     base = {
@@ -179,7 +196,7 @@ def test_expired_and_wrong_project_tokens_get_401(plan_url: str, user: TestUser,
     # second), expired a minute ago.
     expired = _unsigned_token(base | {"exp": now - 120})
     error = assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {expired}"}, timeout=30),
+        http.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {expired}"}, timeout=30),
         401,
         "unauthenticated",
     )
@@ -189,13 +206,13 @@ def test_expired_and_wrong_project_tokens_get_401(plan_url: str, user: TestUser,
         | {"aud": "someone-else", "iss": "https://securetoken.google.com/someone-else", "iat": now, "exp": now + 3600}
     )
     assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {other}"}, timeout=30),
+        http.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {other}"}, timeout=30),
         401,
         "unauthenticated",
     )
 
 
-def test_revoked_tokens_get_401(plan_url: str, stack: dict[str, str]) -> None:
+def test_revoked_tokens_get_401(http: requests.Session, plan_url: str, stack: dict[str, str]) -> None:
     import firebase_admin
     from firebase_admin import auth
 
@@ -207,45 +224,43 @@ def test_revoked_tokens_get_401(plan_url: str, stack: dict[str, str]) -> None:
     finally:
         firebase_admin.delete_app(app)
     error = assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers=revoked_user.headers, timeout=30), 401, "unauthenticated"
+        http.post(plan_url, json=kyoto_request(), headers=revoked_user.headers, timeout=30), 401, "unauthenticated"
     )
     assert "revoked" in " ".join(error["details"])
 
 
-def test_method_media_type_and_size_are_checked(plan_url: str, user: TestUser) -> None:
-    response = requests.get(plan_url, headers=user.headers, timeout=30)
+def test_method_media_type_and_size_are_checked(http: requests.Session, plan_url: str, user: TestUser) -> None:
+    response = http.get(plan_url, headers=user.headers, timeout=30)
     assert_envelope(response, 405, "method_not_allowed")
     assert response.headers["Allow"] == "POST"
-    response = requests.post(
+    response = http.post(
         plan_url, data="destination=Kyoto", headers=user.headers | {"Content-Type": "text/plain"}, timeout=30
     )
     assert_envelope(response, 415, "unsupported_media_type")
     big = json.dumps(kyoto_request(notes="x" * 200_000))
-    response = requests.post(
-        plan_url, data=big, headers=user.headers | {"Content-Type": "application/json"}, timeout=30
-    )
+    response = http.post(plan_url, data=big, headers=user.headers | {"Content-Type": "application/json"}, timeout=30)
     assert_envelope(response, 413, "payload_too_large")
 
 
-def test_cors_preflight_is_answered_for_allowed_origins(plan_url: str) -> None:
+def test_cors_preflight_is_answered_for_allowed_origins(http: requests.Session, plan_url: str) -> None:
     headers = {
         "Origin": "http://localhost:3000",
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization, content-type",
     }
-    response = requests.options(plan_url, headers=headers, timeout=30)
+    response = http.options(plan_url, headers=headers, timeout=30)
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    response = requests.options(plan_url, headers=headers | {"Origin": "https://elsewhere.example"}, timeout=30)
+    response = http.options(plan_url, headers=headers | {"Origin": "https://elsewhere.example"}, timeout=30)
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_unknown_destination_fails_clearly_and_is_stored_failed(
-    plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     traveller = sign_up(stack)
-    response = requests.post(
+    response = http.post(
         plan_url,
         json=kyoto_request(destination="Atlantis under the sea", must_include=[]),
         headers=traveller.headers,
