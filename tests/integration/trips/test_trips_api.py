@@ -308,6 +308,15 @@ def test_ics_export_parses_back_in_local_time(
 def test_paths_methods_and_ids_get_clear_answers(
     http: requests.Session, servers: dict[str, str], people: dict[str, TestUser]
 ) -> None:
+    check_paths_methods_and_ids_get_clear_answers(http, servers, people)
+
+
+def check_paths_methods_and_ids_get_clear_answers(
+    http: requests.Session, servers: dict[str, str], people: dict[str, TestUser]
+) -> None:
+    """``servers``: "trips" (with the /trips segment) and "bare" URLs of the trips function; tests/integration/
+    test_served_functions.py runs this through the function's server, whose raw request path (gunicorn's RAW_URI)
+    differs from the test client's."""
     headers = people["owner"].headers
     assert_envelope(http.get(f"{servers['trips']}/a%2Fb", headers=headers, timeout=30), 400, "invalid_request")
     assert_envelope(http.get(f"{servers['trips']}/%2E%2E", headers=headers, timeout=30), 400, "invalid_request")
