@@ -45,6 +45,8 @@ _LIBRARY_VARIABLES = {
     "FIREBASE_AUTH_EMULATOR_HOST",
     "STORAGE_EMULATOR_HOST",
 }
+# Set by functions-framework's create_app for the process; restored with the rest after each in-process request.
+_FRAMEWORK_VARIABLES = {"FUNCTION_SIGNATURE_TYPE"}
 _names = itertools.count(1)
 
 
@@ -84,7 +86,7 @@ class _ProcessGate:
 
     def _apply(self, env: Mapping[str, str]) -> None:
         names = _configuration_variables() | {name for name in os.environ if name.upper() in _configuration_variables()}
-        self._saved = {name: os.environ.get(name) for name in names | set(env)}
+        self._saved = {name: os.environ.get(name) for name in names | set(env) | _FRAMEWORK_VARIABLES}
         for name in names - set(env):
             os.environ.pop(name, None)
         os.environ.update(env)
