@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 import requests
@@ -43,9 +44,18 @@ def env(stack: dict[str, str], firestore_project: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def served(env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Each HTTP function's URL, each under its own server."""
-    with contextlib.ExitStack() as servers:
-        yield {name: servers.enter_context(function_server(name, MAIN, "http", env)) for name in HTTP_FUNCTIONS}
+    """Each HTTP function's URL, each under its own server (started together, stopped together)."""
+    servers = {name: function_server(name, MAIN, "http", env) for name in HTTP_FUNCTIONS}
+    started: list[contextlib.AbstractContextManager[str]] = []
+    try:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            starts = {name: pool.submit(server.__enter__) for name, server in servers.items()}
+            wait(starts.values())
+        started = [servers[name] for name, start in starts.items() if start.exception() is None]
+        yield {name: start.result() for name, start in starts.items()}  # raises the first failure to start
+    finally:
+        with ThreadPoolExecutor(len(servers)) as pool:
+            wait([pool.submit(server.__exit__, None, None, None) for server in started])
 
 
 @pytest.fixture(scope="module")
