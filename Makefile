@@ -45,6 +45,7 @@ demo: setup
 bench: setup
 	@if $(STACK) status >/dev/null 2>&1; then started=0; else started=1; $(STACK) up || exit 1; fi; \
 	status=0; for bench in bench/*_bench.py; do $(PY) -m bench.$$(basename $$bench .py) || status=1; done; \
+	$(PY) -m bench.plan_bench --quality || status=1; \
 	$(PY) -m bench.report || status=1; \
 	if [ $$started = 1 ]; then $(STACK) down >/dev/null; fi; \
 	exit $$status

@@ -9,7 +9,10 @@ Per problem (fixed seeds): a city, 1-10 days, a pace, a budget (none / tight / a
 - travel minutes of each day with 2..8 stops against the optimum order of the same stops by exhaustive search that
   respects time windows, and against visiting them in catalogue order (naive baseline);
 - priority of the planned sights against the sum of the top-k sight priorities, k = sight slots of the trip;
-- solve seconds per trip length.
+- solve seconds per trip length;
+- a traveller's day: days with every required meal (lunch and dinner on a full day), idle gaps between stops over
+  60 minutes without an ``idle_gap`` warning, when the day ends, and compactness (mean distance of a day's stops from
+  their centre against the same stops split by a balanced geographic clustering).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from common.domain.itinerary import (
     plan_trip,
     validate,
 )
+from common.domain.itinerary.clusters import clustered_spread_km, spread_km
 from common.domain.itinerary.planning import DayContext, PlanningContext, Visit
 from scripts.maps_standin.travel_model import estimate
 
@@ -52,6 +56,7 @@ WEEKDAY_KEYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # Google day n
 MEAL_KINDS_BY_CATEGORY = {"restaurant": [MealKind.LUNCH, MealKind.DINNER], "cafe": [MealKind.LUNCH]}
 ANCHOR_NODE = "anchor"
 EXHAUSTIVE_MAX_STOPS = 8
+IDLE_GAP_MINUTES = 60
 
 
 def catalogue_hours_to_periods(hours: Any) -> list[OpeningPeriod] | None:
@@ -215,6 +220,13 @@ class TripResult:
     naive_ratios: list[float] = field(default_factory=list)
     priority_kept: float = 0.0
     priority_bound: float = 0.0
+    budget_limited: bool = False
+    days_needing_meals: int = 0
+    days_with_required_meals: int = 0
+    days_with_unexplained_gap_over_60: int = 0
+    day_ends: list[int] = field(default_factory=list)
+    spread_km: float | None = None
+    clustered_spread_km: float | None = None
 
 
 def measure(problem: TripProblem, plan: Itinerary, seed: int, city: str, seconds: float) -> TripResult:
@@ -241,10 +253,33 @@ def measure(problem: TripProblem, plan: Itinerary, seed: int, city: str, seconds
         naive = path_travel(context, day, sorted((v.node_id for v in visits), key=order_in_input.__getitem__))
         if naive:
             result.naive_ratios.append(day_plan.travel_minutes / naive)
+    result.budget_limited = problem.preferences.budget_limit is not None
+    explained = {warning.day_index for warning in plan.warnings if warning.code.value == "idle_gap"}
+    groups = []
+    for index, day_plan in enumerate(plan.days):
+        day = context.days[(day_plan.date - problem.start_date).days]
+        if day.required_meals:
+            result.days_needing_meals += 1
+            served = {stop.meal for stop in day_plan.stops}
+            result.days_with_required_meals += all(meal in served for meal in day.required_meals)
+        gaps = [
+            stop.arrive_minute
+            - previous.depart_minute
+            - (stop.leg_from_previous.minutes if stop.leg_from_previous else 0)
+            for previous, stop in itertools.pairwise(day_plan.stops)
+        ]
+        if any(gap > IDLE_GAP_MINUTES for gap in gaps) and index not in explained:
+            result.days_with_unexplained_gap_over_60 += 1
+        if day_plan.stops:
+            result.day_ends.append(day_plan.stops[-1].depart_minute)
+            groups.append([(places[s.place_id].location.lat, places[s.place_id].location.lng) for s in day_plan.stops])
+    if len(groups) >= 2:
+        result.spread_km = sum(spread_km(group) for group in groups) / len(groups)
+        result.clustered_spread_km = clustered_spread_km(groups)
     result.priority_kept = sum(
         places[stop.place_id].priority for day in plan.days for stop in day.stops if stop.meal is None
     )
-    sight_slots = sum(max(0, day.max_stops - len(day.required_meals)) for day in context.days)
+    sight_slots = sum(day.max_stops for day in context.days)  # the pace caps sights; meals come on top
     preferences = problem.preferences
     eligible = sorted(
         (
@@ -261,6 +296,14 @@ def measure(problem: TripProblem, plan: Itinerary, seed: int, city: str, seconds
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _clock(minutes: float) -> str:
+    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 3) if values else None
 
 
 def summarise(results: list[TripResult]) -> dict[str, Any]:
@@ -286,6 +329,21 @@ def summarise(results: list[TripResult]) -> dict[str, Any]:
         "travel_vs_optimum_worst": round(max(optimum), 4) if optimum else None,
         "travel_vs_naive_mean": round(statistics.fmean(naive), 4) if naive else None,
         "priority_kept_vs_bound": round(kept / bound, 4) if bound else None,
+        "days": sum(len(result.day_ends) for result in results),
+        "share_with_required_meals": round(
+            sum(r.days_with_required_meals for r in results) / max(1, sum(r.days_needing_meals for r in results)), 4
+        ),
+        "share_with_required_meals_no_budget": round(
+            sum(r.days_with_required_meals for r in results if not r.budget_limited)
+            / max(1, sum(r.days_needing_meals for r in results if not r.budget_limited)),
+            4,
+        ),
+        "days_with_unexplained_gap_over_60": sum(r.days_with_unexplained_gap_over_60 for r in results),
+        "median_day_end": _clock(percentile([end for r in results for end in r.day_ends], 0.5)),
+        "spread_km_mean": _mean([r.spread_km for r in results if r.spread_km is not None]),
+        "clustered_spread_km_mean": _mean(
+            [r.clustered_spread_km for r in results if r.clustered_spread_km is not None]
+        ),
         "solve_seconds_by_days": by_length,
     }
 
@@ -303,7 +361,10 @@ def main() -> None:
     count = arguments.problems or (40 if arguments.quick else 200)
 
     results: list[TripResult] = []
-    print(f"{'seed':>5} {'city':<12} {'days':>4} {'pace':<9} {'by':<7} {'secs':>6} {'viol':>4} {'opt':>6} {'naive':>6}")
+    print(
+        f"{'seed':>5} {'city':<12} {'days':>4} {'pace':<9} {'by':<7} {'secs':>6} {'viol':>4} {'opt':>6} {'naive':>6}"
+        f" {'meals':>6} {'gaps':>4} {'end':>5} {'spread':>6} {'clust':>6}"
+    )
     for seed in range(count):
         catalogue = catalogues[seed % len(catalogues)]
         days = 1 + seed % 10
@@ -318,6 +379,11 @@ def main() -> None:
         print(
             f"{seed:>5} {result.city:<12} {days:>4} {result.pace:<9} {result.produced_by:<7} {seconds:>6.2f} "
             f"{len(result.violations):>4} {optimum:>6.3f} {naive:>6.3f}"
+            f" {result.days_with_required_meals:>2}/{result.days_needing_meals:<3}"
+            f" {result.days_with_unexplained_gap_over_60:>4}"
+            f" {_clock(percentile([float(end) for end in result.day_ends], 0.5)) if result.day_ends else '-':>5}"
+            f" {result.spread_km if result.spread_km is not None else float('nan'):>6.2f}"
+            f" {result.clustered_spread_km if result.clustered_spread_km is not None else float('nan'):>6.2f}"
         )
         for violation in result.violations:
             print(f"      ! {violation}")

@@ -20,6 +20,9 @@ from typing import Any
 from common.domain.maps import MapsUsage, build_maps_service
 from common.foundation.config import load_settings
 from common.services.enrich.compute import ENRICH_FAN_OUT, enrich_days
+from common.services.trips.editing import DayEdit, StopEdit, edited_stops
+from common.services.trips.models import Day, LatLng, Money, Trip, TripBudget, TripDestination, TripRequest
+from common.services.trips.store import planning_trip
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_PATH = Path(__file__).resolve().parent / "out" / "enrich.json"
@@ -27,7 +30,7 @@ DAYS = 5
 STOPS_PER_DAY = 8
 
 
-def sample_trip() -> dict[str, Any]:
+def sample_trip() -> Trip:
     """A Paris trip whose 40 stops come from the catalogue: even stops by place id, odd ones by name only."""
     catalogue = json.loads((ROOT / "scripts" / "maps_standin" / "catalogue" / "paris.json").read_text())
     places = [place for place in catalogue["places"] if place["category"] != "hotel"][: DAYS * STOPS_PER_DAY]
@@ -36,27 +39,37 @@ def sample_trip() -> dict[str, Any]:
     for day_index in range(DAYS):
         stops = []
         for position, place in enumerate(places[day_index * STOPS_PER_DAY : (day_index + 1) * STOPS_PER_DAY]):
-            given = {"place_id": place["id"]} if position % 2 == 0 else {"name": place["name"]}
-            stops.append({**given, "timing": "auto"})  # as a PATCH without times leaves them
-        days.append({"date": (start + dt.timedelta(days=day_index)).isoformat(), "stops": stops})
+            given = StopEdit(place_id=place["id"]) if position % 2 == 0 else StopEdit(name=place["name"])
+            stops.append(given)  # as a PATCH without times leaves them
+        day = DayEdit(date=start + dt.timedelta(days=day_index), stops=stops)
+        days.append(
+            Day(
+                date=day.date,
+                theme="",
+                summary="",
+                stops=edited_stops(day, ({}, {}), "EUR"),
+                travel_min=0,
+                cost_estimate=Money(amount=0.0, currency="EUR"),
+            )
+        )
     city = catalogue["city"]
-    return {
-        "id": "bench-trip",
-        "destination": {
-            "name": city["name"],
-            "place_id": f"{city['id']}-city",
-            "location": {"lat": city["center"]["lat"], "lng": city["center"]["lng"]},
-            "time_zone": city["time_zone"],
-        },
-        "start_date": start.isoformat(),
-        "end_date": (start + dt.timedelta(days=DAYS - 1)).isoformat(),
-        "language": "en",
-        "transport": "transit",
-        "travelers": 2,
-        "pace": "packed",
-        "budget": {"currency": "EUR", "limit": None},
-        "days": days,
-    }
+    request = TripRequest(destination=city["name"], start_date=start, end_date=start + dt.timedelta(days=DAYS - 1))
+    now = dt.datetime.now(dt.UTC)
+    return planning_trip("bench-trip", "bench-user", request, now).model_copy(
+        update={
+            "status": "ready",
+            "destination": TripDestination(
+                name=city["name"],
+                place_id=f"{city['id']}-city",
+                location=LatLng(lat=city["center"]["lat"], lng=city["center"]["lng"]),
+                time_zone=city["time_zone"],
+            ),
+            "travelers": 2,
+            "pace": "packed",
+            "budget": TripBudget(currency="EUR", limit=None, estimated_total=0.0, by_category={}),
+            "days": days,
+        }
+    )
 
 
 def measure(endpoint: str, width: int) -> dict[str, Any]:
@@ -65,13 +78,14 @@ def measure(endpoint: str, width: int) -> dict[str, Any]:
     usage = MapsUsage()
     trip = sample_trip()
     started = time.perf_counter()
-    days = enrich_days(trip, [day["date"] for day in trip["days"]], maps, usage, settings, fan_out_width=width)
+    dates = [day.date.isoformat() for day in trip.days]
+    days = enrich_days(trip, dates, maps, usage, settings, fan_out_width=width)
     seconds = time.perf_counter() - started
-    resolved = sum(1 for day in days for stop in day["stops"] if stop.get("place_id") and stop.get("location"))
+    resolved = sum(1 for day in days for stop in day.stops if stop.place_id and stop.location)
     return {
         "fan_out": width,
         "seconds": round(seconds, 3),
-        "stops": sum(len(day["stops"]) for day in days),
+        "stops": sum(len(day.stops) for day in days),
         "stops_resolved": resolved,
         "upstream_calls": dict(usage.upstream_calls),
         "matrix_elements": usage.billable_elements,

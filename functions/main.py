@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import functions_framework
 from werkzeug.exceptions import HTTPException
 
-from common.api.http import JsonResult, read_json_body, serve
+from common.api.http import JsonResult, read_json_body, serve, trip_location
 from common.foundation.config import get_settings
-from common.foundation.log import configure_logging
+from common.foundation.log import configure_logging, get_logger
 
 if TYPE_CHECKING:
     import flask
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 _settings = get_settings()  # fail at start, naming the variable, when the configuration is invalid
 configure_logging(_settings.log_level, _settings.google_cloud_project)
+if not _settings.app_check_enforced:  # never in production: the configuration refuses APP_CHECK_ENFORCE=false there
+    get_logger(__name__).warning("App Check is not enforced: X-Firebase-AppCheck headers are not checked")
+elif not _settings.app_check_replay_protection:
+    get_logger(__name__).warning("App Check replay protection is off: plan_trip accepts reusable tokens")
+
+# The trips API's routes that change something need App Check; reading (GET) needs only the ID token.
+TRIPS_APP_CHECK_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 
 
 def framework_error(error: HTTPException) -> flask.Response:
@@ -37,30 +44,38 @@ functions_framework.errorhandler(HTTPException)(framework_error)
 
 @functions_framework.http
 def health(request: flask.Request) -> flask.Response:
-    """GET: the deployment's configuration summary and a Firestore probe (503 when Firestore does not answer)."""
+    """GET: the deployment's configuration summary and a Firestore probe (503 when Firestore does not answer);
+    GET .../openapi.json: the API document."""
 
-    def handle(_: flask.Request) -> JsonResult:
+    def handle(http_request: flask.Request) -> JsonResult:
+        if http_request.path.rstrip("/").endswith("/openapi.json"):
+            from common.api.openapi import build_document
+
+            return JsonResult(build_document())
         from common.foundation.clients import firestore_client
         from common.services.health import health_report
 
         report = health_report(_settings, firestore_client.get())
-        return JsonResult(report, status=200 if report["status"] == "ok" else 503)
+        return JsonResult(report.model_dump(mode="json"), status=200 if report.status == "ok" else 503)
 
     return serve(request, function="health", settings=_settings, handler=handle, methods=["GET"])
 
 
 @functions_framework.http
 def plan_trip(request: flask.Request) -> flask.Response:
-    """POST a trip request (Firebase ID token required): 201 with the planned trip, stored in ``trips/{id}``."""
+    """POST a trip request (limited-use App Check token and Firebase ID token): 201 with the trip, in ``trips/{id}``."""
 
     def handle(http_request: flask.Request) -> JsonResult:
+        from common.foundation.app_check import APP_CHECK_HEADER, verify_app_check
         from common.foundation.auth import verify_caller
         from common.services.planning.service import default_deps, plan_new_trip
 
+        # Each planning spends Gemini and Maps money: a limited-use App Check token, consumed here, once.
+        verify_app_check(http_request.headers.get(APP_CHECK_HEADER), _settings, consume=True)
         caller = verify_caller(http_request.headers.get("Authorization"))
         body = read_json_body(http_request, _settings.max_request_bytes)
         trip = plan_new_trip(caller.uid, body, default_deps.get())
-        return JsonResult(trip, status=201, headers={"Location": f"/trips/{trip['id']}"})
+        return JsonResult(trip, status=201, headers={"Location": trip_location(_settings, trip["id"])})
 
     return serve(request, function="plan_trip", settings=_settings, handler=handle, methods=["POST"])
 
@@ -119,11 +134,13 @@ def user_data(request: flask.Request) -> flask.Response:
     def handle(http_request: flask.Request) -> JsonResult:
         import datetime as dt
 
+        from common.foundation.app_check import APP_CHECK_HEADER, verify_app_check
         from common.foundation.auth import verify_caller
         from common.foundation.clients import firestore_client, storage_client
         from common.foundation.errors import InvalidRequest
         from common.services.ops.user_data import delete_user_data, export_user_data, firebase_user_deleter
 
+        verify_app_check(http_request.headers.get(APP_CHECK_HEADER), _settings)
         caller = verify_caller(http_request.headers.get("Authorization"))
         now = dt.datetime.now(dt.UTC)
         if http_request.method == "GET":
@@ -148,6 +165,10 @@ def trips(request: flask.Request) -> flask.Response:
         from common.api.trips import default_deps
         from common.api.trips import handle as handle_trips
 
+        if http_request.method in TRIPS_APP_CHECK_METHODS:
+            from common.foundation.app_check import APP_CHECK_HEADER, verify_app_check
+
+            verify_app_check(http_request.headers.get(APP_CHECK_HEADER), _settings)
         return handle_trips(http_request, default_deps.get())
 
     return serve(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from common.foundation.app_check import APP_CHECK_HEADER
 from common.foundation.config import Settings
 from common.foundation.errors import (
     AppError,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 logger = get_logger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_JSON_DEPTH = 32
+# Request headers a preflight always allows, whatever ALLOWED_HEADERS lists: without them the app cannot call at all.
+REQUIRED_REQUEST_HEADERS = ("Authorization", "Content-Type", APP_CHECK_HEADER)
 
 
 @dataclass
@@ -62,6 +65,14 @@ def error_envelope(error: AppError, request_id: str) -> dict[str, Any]:
     }
 
 
+def allowed_request_headers(settings: Settings) -> list[str]:
+    """ALLOWED_HEADERS plus the required ones it lacks (compared without regard to case, as header names are)."""
+    headers = list(settings.allowed_headers)
+    present = {header.lower() for header in headers}
+    headers += [header for header in REQUIRED_REQUEST_HEADERS if header.lower() not in present]
+    return headers
+
+
 def _cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
     origin = request.headers.get("Origin")
     if not settings.enable_cors or not origin:
@@ -72,7 +83,7 @@ def _cors_headers(request: flask.Request, settings: Settings) -> dict[str, str]:
     return {
         "Access-Control-Allow-Origin": origin if "*" not in allowed else "*",
         "Access-Control-Allow-Methods": ", ".join(settings.allowed_methods),
-        "Access-Control-Allow-Headers": ", ".join(settings.allowed_headers),
+        "Access-Control-Allow-Headers": ", ".join(allowed_request_headers(settings)),
         "Access-Control-Expose-Headers": "Location, Retry-After, X-Request-Id, ETag",
         "Access-Control-Max-Age": "3600",
         "Vary": "Origin",
@@ -133,11 +144,38 @@ def _response(
     else:
         payload = json.dumps(body, ensure_ascii=False, default=str)
     response = flask.Response(payload, status=status, headers=headers)
-    if body is not None:
+    if body is None:
+        del response.headers["Content-Type"]  # no content, no type (Flask would say text/html)
+    else:
         response.headers["Content-Type"] = (
             f"{content_type}; charset=utf-8" if "charset" not in content_type else content_type
         )
     return response
+
+
+REPORTED_ERROR_EVENT = "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
+
+
+def _request_fields(request: flask.Request, function: str, status: int, started: float) -> dict[str, Any]:
+    """The fields of a request's closing log line: Cloud Logging lifts ``httpRequest`` into the entry (the
+    ``http_responses`` and ``http_5xx`` metrics of deploy/observability.json count it); a 5xx line also carries the
+    Error Reporting type and service, so its stack trace (in the message) is grouped there."""
+    elapsed = _elapsed_ms(started)
+    fields: dict[str, Any] = {
+        "status": status,
+        "duration_ms": elapsed,
+        "httpRequest": {
+            "requestMethod": request.method,
+            "requestUrl": request.path[:500],
+            "status": status,
+            "latency": f"{elapsed / 1000:.3f}s",
+            "userAgent": (request.headers.get("User-Agent") or "")[:200],
+        },
+    }
+    if status >= 500:
+        fields["@type"] = REPORTED_ERROR_EVENT
+        fields["serviceContext"] = {"service": function}
+    return fields
 
 
 def serve(
@@ -166,29 +204,26 @@ def serve(
                 )
             result = handler(request)
         except AppError as error:
-            level = logger.error if error.http_status >= 500 else logger.info
-            level(
-                "request failed: %s",
-                error.code,
-                extra={"fields": {"status": error.http_status, "duration_ms": _elapsed_ms(started)}},
-            )
+            fields = _request_fields(request, function, error.http_status, started)
+            if error.http_status >= 500:
+                logger.error("request failed: %s", error.code, exc_info=True, extra={"fields": fields})
+            else:
+                logger.info("request failed: %s", error.code, extra={"fields": fields})
             return _response(error.http_status, error_envelope(error, request_id), {**base_headers, **error.headers})
         except Exception as exc:
             unavailable = backing_service_unavailable(exc)
             if unavailable is not None:
-                logger.exception(
-                    "a backing service is unavailable",
-                    extra={"fields": {"status": 503, "duration_ms": _elapsed_ms(started)}},
-                )
+                fields = _request_fields(request, function, 503, started)
+                logger.exception("a backing service is unavailable", extra={"fields": fields})
                 return _response(503, error_envelope(unavailable, request_id), base_headers)
-            logger.exception("unhandled error", extra={"fields": {"status": 500, "duration_ms": _elapsed_ms(started)}})
+            logger.exception("unhandled error", extra={"fields": _request_fields(request, function, 500, started)})
             return _response(500, error_envelope(InternalError(), request_id), base_headers)
         logger.info(
             "%s %s -> %d",
             request.method,
             request.path,
             result.status,
-            extra={"fields": {"status": result.status, "duration_ms": _elapsed_ms(started)}},
+            extra={"fields": _request_fields(request, function, result.status, started)},
         )
         return _response(result.status, result.body, {**base_headers, **result.headers}, result.content_type)
 
@@ -214,3 +249,10 @@ def framework_error_response(request: flask.Request, status: int | None) -> flas
 
 def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def trip_location(settings: Settings, trip_id: str) -> str:
+    """Where a trip answers: ``TRIPS_URL/{id}`` (the trips function), else the path ``/trips/{id}``."""
+    if settings.trips_url:
+        return f"{settings.trips_url.rstrip('/')}/{trip_id}"
+    return f"/trips/{trip_id}"

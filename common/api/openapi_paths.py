@@ -11,6 +11,8 @@ from common.services.trips.editing import TripPatch
 from common.services.trips.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STATUSES, TripList
 
 Mode = Literal["validation", "serialization"]
+# Operations an app calls to change or spend something: a Firebase ID token and an App Check token, both.
+APP_CHECK_SECURITY: list[dict[str, list[str]]] = [{"firebase": [], "appCheck": []}]
 MODELS: tuple[tuple[type[BaseModel], Mode], ...] = (
     (TripPatch, "validation"),
     (ShareRequest, "validation"),
@@ -18,6 +20,15 @@ MODELS: tuple[tuple[type[BaseModel], Mode], ...] = (
     (TripList, "serialization"),
     (ShareList, "serialization"),
 )
+
+
+# The local stack's default ports (scripts/stack; STACK_FUNCTIONS_PORT moves them): one server per function.
+LOCAL_PORTS = {"health": 8201, "plan_trip": 8202, "user_data": 8205, "trips": 8206}
+
+
+def local_servers(function: str) -> list[dict[str, Any]]:
+    """The function on the local stack: its own port, answering the same paths as deployed."""
+    return [{"url": f"http://127.0.0.1:{LOCAL_PORTS[function]}", "description": f"local stack: {function}"}]
 
 
 def _json(ref: str, model: str) -> dict[str, Any]:
@@ -83,6 +94,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             "get": {"operationId": "getTrip", "summary": "One trip", "responses": {"200": trip, **read_errors}},
             "patch": {
                 "operationId": "editTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Edit title, notes or the stops of some days (owner or editor); then enriched by a trigger",
                 "parameters": [
                     {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": '"N": version'}
@@ -92,6 +104,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             },
             "delete": {
                 "operationId": "deleteTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Delete the trip and its AI sessions (owner only)",
                 "responses": {"204": no_content, **write_errors},
             },
@@ -117,6 +130,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             ],
             "post": {
                 "operationId": "replanDay",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Re-plan one day (owner or editor); other days stay; counted against the plan quota",
                 "requestBody": {"required": False, "content": _json(ref, "ReplanRequest")},
                 "responses": {"200": trip, **errors},
@@ -126,6 +140,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             "parameters": [trip_id],
             "post": {
                 "operationId": "shareTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Share with a user by uid or email, as viewer or editor (owner only)",
                 "requestBody": {"required": True, "content": _json(ref, "ShareRequest")},
                 "responses": {
@@ -141,6 +156,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             ],
             "delete": {
                 "operationId": "unshareTrip",
+                "security": APP_CHECK_SECURITY,
                 "summary": "Stop sharing with a user (owner only)",
                 "responses": {"204": no_content, **write_errors},
             },

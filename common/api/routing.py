@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,14 +37,27 @@ _RESERVED_ID = re.compile(r"^__.*__$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DAY_NUMBER = re.compile(r"^[0-9]{1,3}$")
 
-METHODS: dict[RouteKind, tuple[str, ...]] = {
-    "list": ("GET",),
-    "trip": ("GET", "PATCH", "DELETE"),
-    "ics": ("GET",),
-    "replan": ("POST",),
-    "share": ("POST",),
-    "unshare": ("DELETE",),
-}
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """A path pattern (segments after the optional ``trips``; ``{name}`` captures one segment, ``{name}.ics`` one
+    segment with that suffix) and the methods it answers."""
+
+    kind: RouteKind
+    pattern: tuple[str, ...]
+    methods: tuple[str, ...]
+
+
+# The route table, in matching order (``{trip_id}.ics`` before ``{trip_id}``).
+ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("list", (), ("GET",)),
+    RouteSpec("ics", ("{trip_id}.ics",), ("GET",)),
+    RouteSpec("trip", ("{trip_id}",), ("GET", "PATCH", "DELETE")),
+    RouteSpec("replan", ("{trip_id}", "days", "{day_number}", "replan"), ("POST",)),
+    RouteSpec("share", ("{trip_id}", "share"), ("POST",)),
+    RouteSpec("unshare", ("{trip_id}", "share", "{share_uid}"), ("DELETE",)),
+)
+METHODS: dict[RouteKind, tuple[str, ...]] = {route.kind: route.methods for route in ROUTES}
 
 
 @dataclass(frozen=True)
@@ -97,32 +111,55 @@ def _no_route() -> NotFound:
     return NotFound("no such route", details=[{"routes": sorted({"/trips", "/trips/{id}", "/trips/{id}.ics"})}])
 
 
+def _day_number(text: str) -> int:
+    if not _DAY_NUMBER.match(text) or int(text) < 1:
+        raise InvalidRequest(
+            "the day number is not valid", details=[{"field": "day", "message": "must be 1 for the first day, 2.."}]
+        )
+    return int(text)
+
+
+def _share_uid(text: str) -> str:
+    uid = check_document_id(text, "uid")
+    if len(uid) > MAX_UID_CHARS:
+        message = f"must be at most {MAX_UID_CHARS} characters"
+        raise InvalidRequest("the uid is not valid", details=[{"field": "uid", "message": message}])
+    return uid
+
+
+_PARAMETERS: dict[str, Callable[[str], object]] = {
+    "trip_id": lambda text: check_document_id(text, "trip_id"),
+    "day_number": _day_number,
+    "share_uid": _share_uid,
+}
+
+
+def _captures(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:
+    """The raw captures of ``segments`` against ``pattern`` (literal segments must match), or ``None``."""
+    if len(pattern) != len(segments):
+        return None
+    captured: dict[str, str] = {}
+    for part, segment in zip(pattern, segments, strict=True):
+        if part.startswith("{"):
+            name, _, suffix = part[1:].partition("}")
+            if suffix and not (segment.endswith(suffix) and len(segment) > len(suffix)):
+                return None
+            captured[name] = segment[: len(segment) - len(suffix)] if suffix else segment
+        elif part != segment:
+            return None
+    return captured
+
+
 def match_route(segments: list[str]) -> Route:
-    """The route a list of decoded path segments names (one leading ``trips`` segment is optional)."""
+    """The route of the table that a list of decoded path segments names (one leading ``trips`` segment is
+    optional); the captured ids are checked (400 saying why), and no route is a 404."""
     if segments and segments[0] == PREFIX:
         segments = segments[1:]
-    if not segments:
-        return Route("list")
-    trip_part, rest = segments[0], segments[1:]
-    if not rest:
-        if trip_part.endswith(ICS_SUFFIX) and len(trip_part) > len(ICS_SUFFIX):
-            return Route("ics", trip_id=check_document_id(trip_part[: -len(ICS_SUFFIX)], "trip_id"))
-        return Route("trip", trip_id=check_document_id(trip_part, "trip_id"))
-    if rest == [".."] or any(segment in (".", "..") for segment in rest):
+    if len(segments) > 1 and any(segment in (".", "..") for segment in segments[1:]):
         raise InvalidRequest("the path must not contain '.' or '..' segments")
-    trip_id = check_document_id(trip_part, "trip_id")
-    if len(rest) == 3 and rest[0] == "days" and rest[2] == "replan":
-        if not _DAY_NUMBER.match(rest[1]) or int(rest[1]) < 1:
-            raise InvalidRequest(
-                "the day number is not valid", details=[{"field": "day", "message": "must be 1 for the first day, 2.."}]
-            )
-        return Route("replan", trip_id=trip_id, day_number=int(rest[1]))
-    if rest == ["share"]:
-        return Route("share", trip_id=trip_id)
-    if len(rest) == 2 and rest[0] == "share":
-        uid = check_document_id(rest[1], "uid")
-        if len(uid) > MAX_UID_CHARS:
-            message = f"must be at most {MAX_UID_CHARS} characters"
-            raise InvalidRequest("the uid is not valid", details=[{"field": "uid", "message": message}])
-        return Route("unshare", trip_id=trip_id, share_uid=uid)
+    for route in ROUTES:
+        captured = _captures(route.pattern, segments)
+        if captured is not None:
+            values = {name: _PARAMETERS[name](text) for name, text in captured.items()}
+            return Route(route.kind, **values)  # type: ignore[arg-type]
     raise _no_route()

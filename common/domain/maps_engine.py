@@ -7,6 +7,8 @@ nothing better is known.
 
 from __future__ import annotations
 
+import itertools
+
 from common.domain.itinerary import LatLng as EngineLatLng
 from common.domain.itinerary import MealKind
 from common.domain.itinerary import OpeningPeriod as EngineOpeningPeriod
@@ -15,6 +17,8 @@ from common.domain.itinerary import Place as EnginePlace
 from common.domain.itinerary import TravelMatrix as EngineMatrix
 from common.domain.itinerary import TravelMode as EngineMode
 from common.domain.maps import MapsService, MapsUsage, Place, TravelMode, Waypoint
+from common.domain.maps.legs import LegQuery
+from common.domain.maps.travel_estimate import Calibration, calibrate, estimate, haversine_m
 from common.foundation import currency
 
 MAX_DESCRIPTION = 400
@@ -62,6 +66,65 @@ def engine_matrix(maps: MapsService, nodes: list[Waypoint], mode: str, usage: Ma
         seconds.append([0 if origin == target else matrix.seconds(origin, target) for target in ids])
         metres.append([0 if origin == target else matrix.metres(origin, target) for target in ids])
     return EngineMatrix(mode=ENGINE_MODES[mode], node_ids=ids, seconds=seconds, metres=metres)
+
+
+def engine_day_matrix(
+    maps: MapsService, nodes: list[Waypoint], order: list[str], mode: str, usage: MapsUsage
+) -> EngineMatrix:
+    """The engine's square matrix over ``nodes`` holding only the legs of one day travelled in ``order`` (node ids,
+    the day's start first and its end last), fetched with ``route_legs``; every other cell ``None``.
+
+    What a day's re-timing and validation read (consecutive legs only), for a fraction of a full matrix.
+    """
+    ids = [node.id for node in nodes]
+    by_id = {node.id: node for node in nodes}
+    pairs = list(dict.fromkeys((a, b) for a, b in itertools.pairwise(order) if a != b))
+    legs = maps.route_legs(
+        [LegQuery(origin=by_id[a], destination=by_id[b]) for a, b in pairs], MAPS_MODES[mode], usage=usage
+    )
+    position = {node_id: index for index, node_id in enumerate(ids)}
+    seconds: list[list[int | None]] = [[0 if i == j else None for j in range(len(ids))] for i in range(len(ids))]
+    metres: list[list[int | None]] = [[0 if i == j else None for j in range(len(ids))] for i in range(len(ids))]
+    for (origin, target), leg in zip(pairs, legs, strict=True):
+        if leg.reachable:
+            seconds[position[origin]][position[target]] = leg.duration_s
+            metres[position[origin]][position[target]] = leg.distance_m
+    return EngineMatrix(mode=ENGINE_MODES[mode], node_ids=ids, seconds=seconds, metres=metres)
+
+
+def estimated_matrix(
+    maps: MapsService, nodes: list[Waypoint], mode: str, *, near: Waypoint | None = None
+) -> tuple[EngineMatrix, Calibration]:
+    """The engine's square matrix over ``nodes`` from straight-line estimates: no Maps call.
+
+    Estimates are calibrated on the real legs cached for the area of ``near`` (default: the first node). Cached
+    legs are not written in one by one: the solver's input would then change with every plan of the city, and a
+    repeated plan would no longer find its legs cached (see ``travel_estimate``).
+    """
+    maps_mode = MAPS_MODES[mode]
+    anchor = near or nodes[0]
+    cached = maps.cached_legs(maps_mode, anchor) if nodes else {}
+    calibration = calibrate(maps_mode, cached.values())
+    ids = [node.id for node in nodes]
+    seconds: list[list[int | None]] = []
+    metres: list[list[int | None]] = []
+    for origin in nodes:
+        row_seconds: list[int | None] = []
+        row_metres: list[int | None] = []
+        for target in nodes:
+            if origin.id == target.id:
+                row_seconds.append(0)
+                row_metres.append(0)
+                continue
+            straight = haversine_m(
+                origin.location.latitude, origin.location.longitude, target.location.latitude, target.location.longitude
+            )
+            found = estimate(maps_mode, straight, calibration)
+            row_seconds.append(None if found is None else found.seconds)
+            row_metres.append(None if found is None else found.metres)
+        seconds.append(row_seconds)
+        metres.append(row_metres)
+    return EngineMatrix(mode=ENGINE_MODES[mode], node_ids=ids, seconds=seconds, metres=metres), calibration
 
 
 def fallback_description(place: Place) -> str:

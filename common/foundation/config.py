@@ -20,9 +20,19 @@ from common.foundation.errors import ConfigError
 Environment = Literal["development", "test", "staging", "production"]
 ModelProvider = Literal["auto", "vertex-ai", "google-ai", "offline"]
 FallbackProvider = Literal["none", "vertex-ai", "google-ai", "offline"]
+ThinkingLevel = Literal["default", "minimal", "low", "medium", "high"]  # "default": no thinking config is sent
 StrList = Annotated[list[str], NoDecode]
 
 PLACEHOLDER_MARKERS = ("your-", "your_", "yourdomain", "changeme", "replace-me")
+
+
+DAY_WINDOW_PATTERN = r"^\d{2}:[0-5]\d-\d{2}:[0-5]\d$"
+
+
+def day_window_minutes(value: str) -> tuple[int, int]:
+    """``"09:00-22:00"`` -> ``(540, 1320)``, minutes since local midnight."""
+    start, end = value.split("-")
+    return int(start[:2]) * 60 + int(start[3:]), int(end[:2]) * 60 + int(end[3:])
 
 
 def _parse_list(value: Any) -> Any:
@@ -54,14 +64,38 @@ class Settings(BaseSettings):
     firestore_database_id: str = "(default)"
     firebase_project_id: str | None = None  # Firebase Auth project; defaults to GOOGLE_CLOUD_PROJECT
 
-    # Gemini (google-genai, on Vertex AI or the Gemini API)
+    # Gemini (google-genai, on Vertex AI or the Gemini API). The model is configuration: the default is the newest
+    # generally available Flash model in Google's model documentation when this was written, December 2026
+    # (ai.google.dev/gemini-api/docs/models lists Gemini 3.8 Flash as stable; the Vertex AI guide
+    # docs.cloud.google.com/gemini-enterprise-agent-platform/models/guides/gemini-3-8-flash gives gemini-3.8-flash as
+    # GA, on global and multi-region endpoints, thinking levels LOW/MEDIUM/HIGH, 65,536 output tokens). Sampling
+    # (temperature, top-p, top-k) is left to the model unless set: Google's Gemini 3 prompting guide asks to keep
+    # the default temperature (1.0; lower values can cause looping or degraded reasoning).
     vertex_ai_project_id: str | None = None
-    vertex_ai_region: str = "us-central1"
-    gemini_model: str = "gemini-3.5-flash"
-    gemini_temperature: float = Field(0.7, ge=0.0, le=2.0)
-    gemini_max_tokens: int = Field(8192, ge=1, le=65536)
-    gemini_top_p: float = Field(0.95, gt=0.0, le=1.0)
-    gemini_top_k: int = Field(40, ge=1)
+    vertex_ai_region: str = Field(
+        "global", pattern=r"^[a-z][a-z0-9-]*$", description="Vertex AI location: global, a multi-region or a region"
+    )
+    gemini_model: str = Field("gemini-3.8-flash", min_length=1)
+    gemini_temperature: float | None = Field(None, ge=0.0, le=2.0)
+    gemini_top_p: float | None = Field(None, gt=0.0, le=1.0)
+    gemini_top_k: int | None = Field(None, ge=1)
+    gemini_max_tokens: int = Field(
+        32768, ge=1, le=65536, description="Output tokens per request, thinking included (Gemini counts both)"
+    )
+    gemini_max_tokens_retry: int = Field(
+        65536, ge=1, le=65536, description="Output tokens of the one retry of a proposal cut off at the limit"
+    )
+    gemini_thinking_research: ThinkingLevel = "medium"
+    gemini_thinking_proposal: ThinkingLevel = "low"
+    gemini_thinking_floor: ThinkingLevel = Field(
+        "low", description="Lowest level the retry of a cut-off proposal steps down to ('default': never sent)"
+    )
+    gemini_plan_deadline_seconds: float = Field(
+        160, gt=0, description="Wall-clock budget of every model call of one plan, retries and tool calls included"
+    )
+    gemini_proposal_reserve_seconds: float = Field(
+        90, ge=0, description="Part of the deadline the research turn leaves to the JSON proposal turn"
+    )
     gemini_api_key: SecretStr | None = None
     gemini_api_key_secret: str | None = None
     gemini_base_url: str | None = None
@@ -99,13 +133,28 @@ class Settings(BaseSettings):
     allowed_origins: StrList = Field(default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"])
     allowed_methods: StrList = Field(default_factory=lambda: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"])
     allowed_headers: StrList = Field(
-        default_factory=lambda: ["Authorization", "Content-Type", "If-Match", "X-Request-Id"]
+        default_factory=lambda: ["Authorization", "Content-Type", "If-Match", "X-Request-Id", "X-Firebase-AppCheck"]
     )
     api_rate_limit: int = Field(1000, ge=1)
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     check_token_revocation: bool = True
     plan_rate_per_minute: int = Field(5, ge=1)
     plan_rate_per_day: int = Field(50, ge=1)
+
+    # Firebase App Check (X-Firebase-AppCheck) on the functions an app calls: plan_trip, the trips API's writes,
+    # user_data. See common/foundation/app_check.py and the README.
+    app_check_enforce: bool | None = Field(
+        None, description="unset: on in production, off elsewhere; false is refused in production"
+    )
+    app_check_replay_protection: bool = Field(
+        True, description="plan_trip consumes limited-use tokens (verifyAppCheckToken): each may be used once"
+    )
+    app_check_api_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="a stand-in of firebaseappcheck.googleapis.com (its /v1/jwks and verifyAppCheckToken), for tests "
+        "and emulators; refused in production",
+    )
 
     # Trip rules
     default_trip_duration_days: int = Field(7, ge=1)
@@ -117,6 +166,17 @@ class Settings(BaseSettings):
     supported_languages: StrList = Field(default_factory=lambda: ["en"])
     default_timezone: str = "UTC"
     solver_time_limit_seconds: float = Field(2.0, gt=0)
+    trips_url: str | None = Field(
+        None, description="Public URL of the trips function: the Location of a planned trip is TRIPS_URL/{id}"
+    )
+    enrich_max_event_age_seconds: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, description="enrich_places drops older trigger events with a log line"
+    )
+    # A traveller's day per pace, local "HH:MM-HH:MM": leave the lodging from, be back by. They include the evening so
+    # every full day has lunch and dinner (the engine's meal windows are 11:30-14:30 and 18:00-21:30).
+    day_window_relaxed: str = Field("10:00-21:30", pattern=DAY_WINDOW_PATTERN)
+    day_window_moderate: str = Field("09:00-22:00", pattern=DAY_WINDOW_PATTERN)
+    day_window_packed: str = Field("08:30-22:30", pattern=DAY_WINDOW_PATTERN)
 
     # Sessions and agent limits
     session_max_duration: int = Field(86400, ge=60)
@@ -156,6 +216,14 @@ class Settings(BaseSettings):
         mode="before",
     )(_parse_list)
 
+    @field_validator("day_window_relaxed", "day_window_moderate", "day_window_packed")
+    @classmethod
+    def _ordered_window(cls, value: str) -> str:
+        start, end = day_window_minutes(value)
+        if not 0 <= start < end <= 24 * 60:
+            raise ValueError("a day window must start before it ends, within 00:00-24:00")
+        return value
+
     @field_validator("allowed_methods")
     @classmethod
     def _upper_methods(cls, value: list[str]) -> list[str]:
@@ -165,6 +233,13 @@ class Settings(BaseSettings):
     def _check_consistency(self) -> Settings:
         if not self.min_trip_duration_days <= self.default_trip_duration_days <= self.max_trip_duration_days:
             raise ValueError("MIN_TRIP_DURATION_DAYS <= DEFAULT_TRIP_DURATION_DAYS <= MAX_TRIP_DURATION_DAYS must hold")
+        if self.gemini_max_tokens_retry < self.gemini_max_tokens:
+            raise ValueError("GEMINI_MAX_TOKENS_RETRY must not be below GEMINI_MAX_TOKENS")
+        if self.gemini_plan_deadline_seconds >= self.agent_response_timeout:
+            # A planning that outlives AGENT_RESPONSE_TIMEOUT may be failed by cleanup_sessions while it still runs.
+            raise ValueError("GEMINI_PLAN_DEADLINE_SECONDS must be below AGENT_RESPONSE_TIMEOUT")
+        if self.gemini_proposal_reserve_seconds >= self.gemini_plan_deadline_seconds:
+            raise ValueError("GEMINI_PROPOSAL_RESERVE_SECONDS must be below GEMINI_PLAN_DEADLINE_SECONDS")
         if self.environment == "production":
             self._refuse_production_placeholders()
         return self
@@ -188,12 +263,29 @@ class Settings(BaseSettings):
             problems.append("GOOGLE_CLOUD_PROJECT is a demo project id")
         if self.scheduler_auth_bypass:
             problems.append("SCHEDULER_AUTH_BYPASS must not be set")
+        if self.app_check_enforce is False:
+            problems.append("APP_CHECK_ENFORCE must not be false: App Check cannot be turned off in production")
+        if self.app_check_api_endpoint:
+            problems.append("APP_CHECK_API_ENDPOINT points at a stand-in of the App Check API")
         if problems:
             raise ValueError("refused in production: " + "; ".join(problems))
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def day_windows(self) -> dict[str, tuple[int, int]]:
+        """Day window per pace name, as minutes since local midnight."""
+        return {
+            "relaxed": day_window_minutes(self.day_window_relaxed),
+            "moderate": day_window_minutes(self.day_window_moderate),
+            "packed": day_window_minutes(self.day_window_packed),
+        }
+
+    @property
+    def app_check_enforced(self) -> bool:
+        """Whether App Check tokens are required: APP_CHECK_ENFORCE, else on in production only."""
+        return self.is_production if self.app_check_enforce is None else self.app_check_enforce
 
 
 def load_settings(**overrides: Any) -> Settings:

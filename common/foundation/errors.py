@@ -62,6 +62,13 @@ class Unauthenticated(PermanentError):
     default_message = "a valid Firebase ID token is required"
 
 
+class AppCheckFailed(Unauthenticated):
+    """The request carries no valid Firebase App Check token (``X-Firebase-AppCheck``): it may not come from our app."""
+
+    code = "app_check_failed"
+    default_message = "a valid Firebase App Check token is required in the X-Firebase-AppCheck header"
+
+
 class PermissionDenied(PermanentError):
     http_status = 403
     code = "permission_denied"

@@ -97,7 +97,9 @@ QUERIES: dict[str, QuerySpec] = {
     for spec in [
         *_trip_queries("owned"),
         *_trip_queries("shared"),
-        QuerySpec(name="sessions_of_trip", collection=SESSIONS, source="common/api/trips.py", equals=("trip_id",)),
+        QuerySpec(
+            name="sessions_of_trip", collection=SESSIONS, source="common/services/trips/store.py", equals=("trip_id",)
+        ),
         QuerySpec(
             name="stuck_planning_trips",
             collection=TRIPS,

@@ -34,6 +34,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("MAPS_STANDIN_NOW") or None,
         help="pin the clock for openNow and UTC offsets (ISO 8601 with offset)",
     )
+    parser.add_argument(
+        "--road-variation",
+        action="store_true",
+        default=os.environ.get("MAPS_STANDIN_ROAD_VARIATION", "") in {"1", "true"},
+        help="real-looking travel times: a per-pair factor and transit rush hours (MAPS_STANDIN_ROAD_VARIATION=1)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
     now = datetime.fromisoformat(args.now).astimezone(UTC) if args.now else None
-    state = StandinState(catalogue, faults, api_key=args.api_key, now=now)
+    state = StandinState(catalogue, faults, api_key=args.api_key, now=now, road_variation=args.road_variation)
     server = StandinServer((args.host, args.port), state, verbose=args.verbose)
 
     def _stop(signum: int, frame: FrameType | None) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import zoneinfo
+from datetime import datetime
 from typing import Any
 
 from scripts.maps_standin.loader import Catalogue
 from scripts.maps_standin.places_api import LOCALITY_PREFIX
-from scripts.maps_standin.travel_model import estimate
+from scripts.maps_standin.travel_model import TravelEstimate, haversine_m, road_travel
 
 TRAVEL_MODES = {"TRAVEL_MODE_UNSPECIFIED": 0, "DRIVE": 1, "BICYCLE": 2, "WALK": 3, "TWO_WHEELER": 4, "TRANSIT": 7}
 MODEL_MODE = {"DRIVE": "drive", "WALK": "walk", "TRANSIT": "transit"}
@@ -14,6 +17,7 @@ CONDITION_ENUM = {"ROUTE_MATRIX_ELEMENT_CONDITION_UNSPECIFIED": 0, "ROUTE_EXISTS
 MAX_ELEMENTS = 625
 MAX_TRANSIT_ELEMENTS = 100
 MAX_PLACE_ID_WAYPOINTS = 50
+MAX_INTERMEDIATES = 25
 NOT_FOUND_CODE = 5
 
 MATRIX_ELEMENT_FIELDS: dict[str, frozenset[str] | None] = {
@@ -93,7 +97,31 @@ def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def compute_route_matrix(catalogue: Catalogue, body: dict[str, Any]) -> list[dict[str, Any]]:
+def _local_hour(catalogue: Catalogue, body: dict[str, Any], point: tuple[float, float]) -> int | None:
+    """The hour of ``departureTime`` in the time zone of the catalogue city nearest to ``point``."""
+    raw = body.get("departureTime")
+    if not isinstance(raw, str) or not catalogue.cities:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise RoutesError(f"departureTime {raw!r} is not an RFC 3339 timestamp") from None
+    city = min(
+        catalogue.cities.values(), key=lambda item: haversine_m(point[0], point[1], item.center.lat, item.center.lng)
+    )
+    try:
+        return when.astimezone(zoneinfo.ZoneInfo(city.time_zone)).hour
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return when.hour
+
+
+def _travel(
+    mode: str, origin: tuple[float, float], destination: tuple[float, float], variation: bool, hour: int | None
+) -> TravelEstimate | None:
+    return road_travel(mode, origin[0], origin[1], destination[0], destination[1], variation=variation, local_hour=hour)
+
+
+def compute_route_matrix(catalogue: Catalogue, body: dict[str, Any], variation: bool = False) -> list[dict[str, Any]]:
     """Every element of the matrix, row by row (enum values as names)."""
     origins = body.get("origins") or []
     destinations = body.get("destinations") or []
@@ -112,6 +140,8 @@ def compute_route_matrix(catalogue: Catalogue, body: dict[str, Any]) -> list[dic
         _point(catalogue, (item or {}).get("waypoint"), f"destinations[{i}]") for i, item in enumerate(destinations)
     ]
     answer = []
+    known = next((point for point in origin_points if point is not None), None)
+    hour = _local_hour(catalogue, body, known) if known is not None and mode == "transit" else None
     for origin_index, origin in enumerate(origin_points):
         for destination_index, destination in enumerate(destination_points):
             element: dict[str, Any] = {"originIndex": origin_index, "destinationIndex": destination_index}
@@ -119,7 +149,7 @@ def compute_route_matrix(catalogue: Catalogue, body: dict[str, Any]) -> list[dic
                 element["status"] = {"code": NOT_FOUND_CODE, "message": "waypoint place id not found"}
                 answer.append(element)
                 continue
-            travel = estimate(mode, origin[0], origin[1], destination[0], destination[1])
+            travel = _travel(mode, origin, destination, variation, hour)
             element["status"] = {}
             if travel is None:
                 element["condition"] = "ROUTE_NOT_FOUND"
@@ -148,32 +178,49 @@ def encode_polyline(points: list[tuple[float, float]]) -> str:
     return "".join(output)
 
 
-def compute_routes(catalogue: Catalogue, body: dict[str, Any]) -> dict[str, Any]:
-    """One route with one leg (a straight polyline), or ``{}`` when no route exists, as Google answers."""
-    mode = parse_travel_mode(body.get("travelMode"))
-    if body.get("intermediates"):
-        raise RoutesError("intermediate waypoints are not supported by the stand-in")
-    origin = _point(catalogue, body.get("origin"), "origin")
-    destination = _point(catalogue, body.get("destination"), "destination")
-    if origin is None or destination is None:
-        raise RoutesError("a waypoint place id was not found")
-    travel = estimate(mode, origin[0], origin[1], destination[0], destination[1])
-    if travel is None:
-        return {}
-    polyline = {"encodedPolyline": encode_polyline([origin, destination])}
-    leg = {
+def _leg(origin: tuple[float, float], destination: tuple[float, float], travel: TravelEstimate) -> dict[str, Any]:
+    return {
         "distanceMeters": travel.distance_m,
         "duration": _duration(travel.duration_s),
         "staticDuration": _duration(travel.duration_s),
-        "polyline": polyline,
+        "polyline": {"encodedPolyline": encode_polyline([origin, destination])},
         "startLocation": {"latLng": {"latitude": origin[0], "longitude": origin[1]}},
         "endLocation": {"latLng": {"latitude": destination[0], "longitude": destination[1]}},
     }
+
+
+def compute_routes(catalogue: Catalogue, body: dict[str, Any], variation: bool = False) -> dict[str, Any]:
+    """One route with one leg per stretch between waypoints (origin, intermediates, destination), each a straight
+    polyline, or ``{}`` when a stretch has no route, as Google answers. Transit takes no intermediates (as on Google).
+    """
+    mode = parse_travel_mode(body.get("travelMode"))
+    intermediates = body.get("intermediates") or []
+    if not isinstance(intermediates, list):
+        raise RoutesError("intermediates must be a list of Waypoints")
+    if intermediates and mode == "transit":
+        raise RoutesError("intermediate waypoints are not supported for TRANSIT routes")
+    if len(intermediates) > MAX_INTERMEDIATES:
+        raise RoutesError(f"at most {MAX_INTERMEDIATES} intermediate waypoints are allowed")
+    points = [_point(catalogue, body.get("origin"), "origin")]
+    points += [_point(catalogue, item, f"intermediates[{i}]") for i, item in enumerate(intermediates)]
+    points.append(_point(catalogue, body.get("destination"), "destination"))
+    located = [point for point in points if point is not None]
+    if len(located) != len(points):
+        raise RoutesError("a waypoint place id was not found")
+    hour = _local_hour(catalogue, body, located[0]) if mode == "transit" else None
+    legs = []
+    for start, end in itertools.pairwise(located):
+        travel = _travel(mode, start, end, variation, hour)
+        if travel is None:
+            return {}
+        legs.append(_leg(start, end, travel))
+    metres = sum(int(leg["distanceMeters"]) for leg in legs)
+    seconds = sum(int(str(leg["duration"])[:-1]) for leg in legs)
     route = {
-        "legs": [leg],
-        "distanceMeters": travel.distance_m,
-        "duration": _duration(travel.duration_s),
-        "staticDuration": _duration(travel.duration_s),
-        "polyline": polyline,
+        "legs": legs,
+        "distanceMeters": metres,
+        "duration": _duration(seconds),
+        "staticDuration": _duration(seconds),
+        "polyline": {"encodedPolyline": encode_polyline(located)},
     }
     return {"routes": [route]}

@@ -7,6 +7,8 @@ Admin paths (no key):
   GET /__admin/health; GET /__admin/calls -> counts per operation; POST /__admin/reset (counters, faults back to
   the start-up settings, clock); GET|POST /__admin/faults {error_rate, error_code, latency_ms, fail_next, seed};
   POST /__admin/clock {"now": "2025-06-02T10:00:00Z" | null} pins the time used for openNow and UTC offsets.
+  POST /__admin/travel {"road_variation": true|false}: real-looking travel times (a per-pair factor, transit rush
+  hours) instead of the plain straight-line model (off at start unless MAPS_STANDIN_ROAD_VARIATION=1).
 """
 
 from __future__ import annotations
@@ -76,12 +78,18 @@ class StandinState:
     """Catalogue, faults, call counters and the clock, shared by the handler threads."""
 
     def __init__(
-        self, catalogue: Catalogue, faults: Faults, api_key: str | None = None, now: datetime | None = None
+        self,
+        catalogue: Catalogue,
+        faults: Faults,
+        api_key: str | None = None,
+        now: datetime | None = None,
+        road_variation: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.api_key = api_key
         self._initial_faults = faults.validated()
         self._initial_now = now
+        self._initial_road_variation = road_variation
         self._lock = threading.Lock()
         self.reset()
 
@@ -94,6 +102,7 @@ class StandinState:
             self.elements = 0
             self.injected_failures = 0
             self.pinned_now = self._initial_now
+            self.road_variation = self._initial_road_variation
 
     def set_faults(self, faults: Faults) -> None:
         with self._lock:
@@ -276,11 +285,11 @@ class StandinHandler(BaseHTTPRequestHandler):
             return apply_mask(place, mask)
         if operation == "compute_route_matrix":
             validate_mask(mask, routes_api.MATRIX_ELEMENT_FIELDS)
-            elements = routes_api.compute_route_matrix(state.catalogue, body)
+            elements = routes_api.compute_route_matrix(state.catalogue, body, state.road_variation)
             state.add_elements(len(elements))
             return apply_mask(elements, mask)
         validate_mask(mask, routes_api.ROUTES_RESPONSE_FIELDS)
-        return apply_mask(routes_api.compute_routes(state.catalogue, body), mask)
+        return apply_mask(routes_api.compute_routes(state.catalogue, body, state.road_variation), mask)
 
     # -- admin ----------------------------------------------------------------------------------------------------
 
@@ -308,6 +317,12 @@ class StandinHandler(BaseHTTPRequestHandler):
                 raise ApiError(400, str(exc)) from None
             state.set_faults(faults)
             self._send_json(200, asdict(faults))
+        elif path == "/__admin/travel" and method == "POST":
+            variation = body.get("road_variation")
+            if not isinstance(variation, bool):
+                raise ApiError(400, "road_variation must be true or false")
+            state.road_variation = variation
+            self._send_json(200, {"road_variation": state.road_variation})
         elif path == "/__admin/clock" and method == "POST":
             raw = body.get("now")
             try:

@@ -21,7 +21,6 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from tests.integration.in_process import InProcessFunctions
 from tests.integration.support import ROOT, TestUser, module_env, sign_up
 
-MAIN = ROOT / "functions" / "main.py"
 OPENAPI = json.loads((ROOT / "openapi.json").read_text())
 START = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 
@@ -50,13 +49,15 @@ def kyoto_request(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def plan_env(stack: dict[str, str], firestore_project: str) -> dict[str, str]:
-    return module_env(stack, firestore_project) | {"PLAN_RATE_PER_MINUTE": "30", "PLAN_RATE_PER_DAY": "100"}
+def trips_url(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str) -> str:
+    """The trips function on this module's Firestore project (where a planned trip's Location points)."""
+    return in_process.serve("trips", module_env(stack, firestore_project))
 
 
 @pytest.fixture(scope="module")
-def plan_url(in_process: InProcessFunctions, plan_env: dict[str, str]) -> str:
-    return in_process.serve("plan_trip", plan_env)
+def plan_url(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str, trips_url: str) -> str:
+    env = module_env(stack, firestore_project) | {"PLAN_RATE_PER_MINUTE": "30", "PLAN_RATE_PER_DAY": "100"}
+    return in_process.serve("plan_trip", env | {"TRIPS_URL": trips_url})
 
 
 @pytest.fixture(scope="module")
@@ -81,21 +82,23 @@ def assert_envelope(response: requests.Response, status: int, code: str) -> dict
 
 
 def test_plans_a_trip_that_matches_the_contract(
-    http: requests.Session, plan_url: str, user: TestUser, firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, user: TestUser, firestore_client: firestore.Client, trips_url: str
 ) -> None:
-    check_plans_a_trip_that_matches_the_contract(http, plan_url, user, firestore_client)
+    check_plans_a_trip_that_matches_the_contract(http, plan_url, trips_url, user, firestore_client)
 
 
 def check_plans_a_trip_that_matches_the_contract(
-    http: requests.Session, plan_url: str, user: TestUser, firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, trips_url: str, user: TestUser, firestore_client: firestore.Client
 ) -> None:
     """The first plan of a project (nothing cached yet); tests/integration/test_served_functions.py runs it through
-    the function's server."""
+    the functions' servers."""
     response = http.post(plan_url, json=kyoto_request(), headers=user.headers, timeout=120)
     assert response.status_code == 201, response.text
     trip = response.json()
     jsonschema.validate(trip, schema_for("Trip"))
-    assert response.headers["Location"] == f"/trips/{trip['id']}"
+    location = response.headers["Location"]
+    assert location == f"{trips_url}/{trip['id']}", "the trips function's URL of the trip"
+    assert http.get(location, headers=user.headers, timeout=30).json()["id"] == trip["id"]
     assert trip["status"] == "ready"
     assert trip["user_id"] == user.uid
     assert trip["destination"]["time_zone"] == "Asia/Tokyo"
@@ -108,7 +111,16 @@ def check_plans_a_trip_that_matches_the_contract(
     assert len(names) == len(set(names)), "no place twice"
     assert all(stop["category"] != "bar" for day in trip["days"] for stop in day["stops"]), "nightlife avoided"
     for day in trip["days"]:
-        assert len(day["stops"]) <= 6
+        # Moderate pace: at most 5 sights; lunch and dinner come on top (before, 6 stops counted the meals).
+        sights = [stop for stop in day["stops"] if stop["category"] not in ("restaurant", "cafe")]
+        assert len(sights) <= 5
+        assert len(day["stops"]) <= 7
+        lunch = [
+            s for s in day["stops"] if s["category"] in ("restaurant", "cafe") and "11:30" <= s["arrive"] <= "14:30"
+        ]
+        dinner = [s for s in day["stops"] if s["category"] == "restaurant" and "18:00" <= s["arrive"] <= "21:30"]
+        assert len(lunch) == 1, "lunch every full day"
+        assert len(dinner) == 1, "dinner every full day"
         times = [(stop["arrive"], stop["depart"]) for stop in day["stops"]]
         assert times == sorted(times)
         assert all(arrive < depart for arrive, depart in times)
@@ -256,7 +268,7 @@ def test_cors_preflight_is_answered_for_allowed_origins(http: requests.Session, 
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
-def test_unknown_destination_fails_clearly_and_is_stored_failed(
+def test_unknown_destination_is_a_400_and_stores_nothing(
     http: requests.Session, plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     traveller = sign_up(stack)
@@ -267,8 +279,6 @@ def test_unknown_destination_fails_clearly_and_is_stored_failed(
         timeout=60,
     )
     error = assert_envelope(response, 400, "invalid_request")
-    trip_ids = [detail["trip_id"] for detail in error["details"] if isinstance(detail, dict) and "trip_id" in detail]
-    assert len(trip_ids) == 1
-    stored = trips_of(firestore_client, traveller.uid)
-    assert [trip["status"] for trip in stored] == ["failed"]
-    assert stored[0]["failure"]["code"] == "invalid_request"
+    assert {"field": "destination", "message": "no city or area of that name on Google Maps"} in error["details"]
+    assert not any(isinstance(detail, dict) and "trip_id" in detail for detail in error["details"])
+    assert trips_of(firestore_client, traveller.uid) == [], "bad input: nothing stored"

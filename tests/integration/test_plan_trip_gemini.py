@@ -112,11 +112,12 @@ def test_model_choices_are_resolved_scheduled_and_sanitised(
 
     planner = trip["planner"]
     assert planner["provider"] == "google-ai"
-    assert planner["model"] == "gemini-3.5-flash"
+    assert planner["model"] == "gemini-3.8-flash"
     assert planner["llm_calls"] == 3
     assert planner["function_calls"] == 1
     assert planner["tokens"]["prompt"] > 0
     assert planner["tokens"]["output"] > 0
+    assert planner["tokens"]["thinking"] == 30 + 60 + 60  # the stand-in's thoughtsTokenCount, apart from output
     assert not any("offline" in warning for warning in trip["warnings"])
 
     stops = {stop["name"]: stop for day in trip["days"] for stop in day["stops"]}
@@ -134,6 +135,7 @@ def test_model_choices_are_resolved_scheduled_and_sanitised(
     stored = firestore_client.collection("trips").document(trip["id"]).get().to_dict() or {}
     assert stored["status"] == "ready"
     assert stored["planner"]["provider"] == "google-ai"
+    assert stored["planner"]["tokens"] == planner["tokens"]
 
 
 def test_gemini_down_gives_503_and_a_failed_trip(

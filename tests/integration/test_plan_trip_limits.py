@@ -77,22 +77,41 @@ def test_plannings_in_flight_are_capped(
     assert http.post(plan_url, json=one_day(), headers=user.headers, timeout=120).status_code == 201
 
 
-def test_maps_outage_gives_503_and_a_failed_trip(
+def _sessions_of(firestore_client: firestore.Client, field: str, value: str) -> list[dict[str, Any]]:
+    return [
+        doc.to_dict() or {}
+        for doc in firestore_client.collection("ai_sessions").where(filter=FieldFilter(field, "==", value)).stream()
+    ]
+
+
+def test_maps_outage_before_the_destination_resolves_is_a_503_that_stores_nothing(
     http: requests.Session, plan_url: str, maps_admin: str, firestore_client: firestore.Client, stack: dict[str, str]
 ) -> None:
     user: TestUser = sign_up(stack)
     requests.post(maps_admin + "/faults", json={"error_rate": 1.0, "error_code": 503}, timeout=10).raise_for_status()
-    response = http.post(plan_url, json=one_day(destination="Rome"), headers=user.headers, timeout=120)
+    response = http.post(plan_url, json=one_day(destination="Lisbon"), headers=user.headers, timeout=120)
+    error = assert_envelope(response, 503, "maps_unavailable")
+    assert not any(isinstance(detail, dict) and "trip_id" in detail for detail in error["details"])
+    assert trips_of(firestore_client, user.uid) == [], "no trip exists before its destination does"
+    sessions = _sessions_of(firestore_client, "user_id", user.uid)
+    assert [(session["status"], session["reason"]) for session in sessions] == [("failed", "maps_unavailable")]
+
+
+def test_maps_outage_after_the_trip_exists_gives_503_and_a_failed_trip(
+    http: requests.Session, plan_url: str, maps_admin: str, firestore_client: firestore.Client, stack: dict[str, str]
+) -> None:
+    user: TestUser = sign_up(stack)
+    # A first plan caches Rome itself; the outage then starts before anything else of the second plan is cached.
+    first = http.post(plan_url, json=one_day(destination="Rome"), headers=user.headers, timeout=120)
+    assert first.status_code == 201, first.text
+    requests.post(maps_admin + "/faults", json={"error_rate": 1.0, "error_code": 503}, timeout=10).raise_for_status()
+    second = one_day(destination="Rome", interests=["markets", "viewpoints"], pace="packed")
+    response = http.post(plan_url, json=second, headers=user.headers, timeout=120)
     error = assert_envelope(response, 503, "maps_unavailable")
     trip_id = next(detail["trip_id"] for detail in error["details"] if isinstance(detail, dict))
     stored = firestore_client.collection("trips").document(trip_id).get().to_dict() or {}
     assert stored["status"] == "failed"
     assert stored["failure"]["code"] == "maps_unavailable"
     assert stored["progress"]["stage"] == "done"
-    sessions = [
-        doc.to_dict() or {}
-        for doc in firestore_client.collection("ai_sessions")
-        .where(filter=FieldFilter("trip_id", "==", trip_id))
-        .stream()
-    ]
+    sessions = _sessions_of(firestore_client, "trip_id", trip_id)
     assert [session["status"] for session in sessions] == ["failed"]

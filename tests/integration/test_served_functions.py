@@ -44,18 +44,25 @@ def env(stack: dict[str, str], firestore_project: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def served(env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Each HTTP function's URL, each under its own server (started together, stopped together)."""
-    servers = {name: function_server(name, MAIN, "http", env) for name in HTTP_FUNCTIONS}
-    started: list[contextlib.AbstractContextManager[str]] = []
-    try:
-        with ThreadPoolExecutor(len(servers)) as pool:
-            starts = {name: pool.submit(server.__enter__) for name, server in servers.items()}
-            wait(starts.values())
-        started = [servers[name] for name, start in starts.items() if start.exception() is None]
-        yield {name: start.result() for name, start in starts.items()}  # raises the first failure to start
-    finally:
-        with ThreadPoolExecutor(len(servers)) as pool:
-            wait([pool.submit(server.__exit__, None, None, None) for server in started])
+    """Each HTTP function's URL, each under its own server: trips first (plan_trip's TRIPS_URL names it, as the
+    deploy sets it), then the others together; all stopped together."""
+    with function_server("trips", MAIN, "http", env) as trips_url:
+        others = {
+            name: function_server(name, MAIN, "http", env | {"TRIPS_URL": trips_url})
+            for name in HTTP_FUNCTIONS
+            if name != "trips"
+        }
+        started: list[contextlib.AbstractContextManager[str]] = []
+        try:
+            with ThreadPoolExecutor(len(others)) as pool:
+                starts = {name: pool.submit(server.__enter__) for name, server in others.items()}
+                wait(starts.values())
+            started = [others[name] for name, start in starts.items() if start.exception() is None]
+            # result() raises the first failure to start
+            yield {"trips": trips_url} | {name: start.result() for name, start in starts.items()}
+        finally:
+            with ThreadPoolExecutor(len(others)) as pool:
+                wait([pool.submit(server.__exit__, None, None, None) for server in started])
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +74,7 @@ def test_plan_trip_plans_a_trip_that_matches_the_contract(
     http: requests.Session, served: dict[str, str], user: TestUser, firestore_client: firestore.Client
 ) -> None:
     # The first plan of this module's project, as in tests/integration/test_plan_trip.py: nothing cached yet.
-    check_plans_a_trip_that_matches_the_contract(http, served["plan_trip"], user, firestore_client)
+    check_plans_a_trip_that_matches_the_contract(http, served["plan_trip"], served["trips"], user, firestore_client)
 
 
 def test_trips_answers_paths_methods_and_ids_as_sent(

@@ -8,9 +8,12 @@
 - ``google-ai`` / ``vertex-ai`` / ``offline``: as asked; a missing key or project is a ``ConfigError``.
 
 ``AI_FALLBACK_PROVIDER`` (``none``, ``vertex-ai``, ``google-ai``, ``offline``) is tried when the first provider is
-unavailable (``UpstreamUnavailable``: 429/5xx after retries, timeouts). A fallback that is not configured (no key, no
-project) or that is the same provider as the first is skipped with a log line. Permanent failures (a blocked or
-invalid answer, a refused request) do not fall back: they would fail the same way or hide a real problem.
+unavailable (``UpstreamUnavailable``: 429/5xx after retries, timeouts, the plan's model deadline spent) or when its
+proposal was still cut off at the output token limit after its retry (``ModelOutputTruncated``). The fallback gets
+what is left of the same deadline (``GEMINI_PLAN_DEADLINE_SECONDS``); ``fallback_reason`` in the usage says why.
+A fallback that is not configured (no key, no project) or that is the same provider as the first is skipped with a
+log line. Other permanent failures (a blocked or invalid answer, a refused request) do not fall back: they would
+fail the same way or hide a real problem.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+from common.domain.ai.deadline import Deadline
+from common.domain.ai.errors import ModelOutputTruncated
 from common.domain.ai.gemini import GeminiPlanner
 from common.domain.ai.models import ModelUsage, Planner, Proposal, ToolBox, TripBrief
 from common.domain.ai.offline import OfflinePlanner
@@ -35,23 +40,36 @@ ResolvedProvider = Literal["google-ai", "vertex-ai", "offline"]
 
 
 class FallbackPlanner:
-    """Asks ``primary``; when it is unavailable, asks ``fallback`` and says so in the usage."""
+    """Asks ``primary``; when it is unavailable (or its answer stays cut off), asks ``fallback`` and says so in the
+    usage. Both share one deadline of ``deadline_seconds`` (started at ``propose``) unless a caller passes one."""
 
-    def __init__(self, primary: Planner, fallback: Planner) -> None:
+    def __init__(self, primary: Planner, fallback: Planner, *, deadline_seconds: float | None = None) -> None:
         self.primary = primary
         self.fallback = fallback
         self.name = f"{primary.name}+fallback:{fallback.name}"
+        self._deadline_seconds = deadline_seconds
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
+        if deadline is None and self._deadline_seconds is not None:
+            deadline = Deadline(self._deadline_seconds)
         try:
-            return self.primary.propose(brief, tools)
-        except UpstreamUnavailable as exc:
+            return self.primary.propose(brief, tools, deadline=deadline)
+        except (UpstreamUnavailable, ModelOutputTruncated) as exc:
+            reason = str(getattr(exc, "reason", exc.code))
             logger.warning(
-                "planner %s unavailable (%s); falling back to %s", self.primary.name, exc.message, self.fallback.name
+                "planner %s failed (%s: %s); falling back to %s",
+                self.primary.name,
+                reason,
+                exc.message,
+                self.fallback.name,
+                extra={"fields": {"fallback_reason": reason, "fallback_from": self.primary.name}},
             )
-            proposal, usage = self.fallback.propose(brief, tools)
+            proposal, usage = self.fallback.propose(brief, tools, deadline=deadline)
             usage.fallback_from = self.primary.name
-            usage.fallback_reason = exc.code
+            usage.fallback_reason = reason
+            usage.note(f"{self.primary.name} failed ({reason}): {exc.message}")
             return proposal, usage
 
 
@@ -133,4 +151,4 @@ def build_planner(
     except ConfigError as exc:
         logger.info("AI fallback %s skipped: %s", fallback_choice, exc.message)
         return primary
-    return FallbackPlanner(primary, fallback)
+    return FallbackPlanner(primary, fallback, deadline_seconds=settings.gemini_plan_deadline_seconds)

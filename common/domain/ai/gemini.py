@@ -5,34 +5,61 @@ Two turns:
 1. Research (skipped when ``ENABLE_FUNCTION_CALLING`` is false or ``MAX_FUNCTION_CALLS`` is 0): the three Maps tools
    are declared, automatic function calling is off, and this module executes each call through ``ToolRunner``
    (at most ``MAX_FUNCTION_CALLS`` calls and ``FUNCTION_CALL_TIMEOUT`` seconds in total, at most
-   ``AGENT_MAX_ITERATIONS`` model requests). The turn ends when the model stops calling tools or the budget is spent.
+   ``AGENT_MAX_ITERATIONS`` model requests). The turn ends when the model stops calling tools, the budget is spent,
+   or only ``GEMINI_PROPOSAL_RESERVE_SECONDS`` of the plan's deadline are left (then the proposal is made from what
+   was found so far). Thinking: ``GEMINI_THINKING_RESEARCH`` (default medium). The model's turns are sent back as
+   they came, so Gemini 3's thought signatures travel with its function calls.
 2. Proposal: a fresh, tool-free request with ``response_mime_type="application/json"`` and
    ``response_schema=Proposal`` (Gemini refuses tools and JSON mode together). It carries the brief, the places the
    tools returned and the model's research notes, all as data blocks, rather than the raw function-call history: the
-   request stays small and independent of tool-history rules. An answer that is cut off (``MAX_TOKENS``), not JSON,
-   or not a valid proposal gets one repair request; a second failure raises ``ModelOutputError``.
+   request stays small and independent of tool-history rules. The turn only formats what research found, so it
+   thinks little (``GEMINI_THINKING_PROPOSAL``, default low). Thinking tokens count against ``GEMINI_MAX_TOKENS``:
+   an answer cut off there (``MAX_TOKENS``) is asked again, once, from scratch, with one thinking level less (not
+   below ``GEMINI_THINKING_FLOOR``) and ``GEMINI_MAX_TOKENS_RETRY`` tokens; cut off again, it raises
+   ``ModelOutputTruncated`` (the fallback provider, if any, is tried). An answer that is not JSON or not a valid
+   proposal gets one repair request; a second failure raises ``ModelOutputError``.
 
-The answer is parsed from the response text by this module (not ``response.parsed``), cleaned by
-``common.domain.ai.sanitize`` (so an over-long description is shortened rather than refused) and validated. Place ids
-the tools did not return in this conversation are replaced by ``None``. Blocked answers raise ``ModelBlocked``, empty
-ones ``ModelOutputError``; ``None`` is never passed on.
+The answer is parsed from the response text by this module (not ``response.parsed``), thought parts excluded,
+cleaned by ``common.domain.ai.sanitize`` (so an over-long description is shortened rather than refused) and
+validated. Place ids the tools did not return in this conversation are replaced by ``None``. Blocked answers raise
+``ModelBlocked``, empty ones ``ModelOutputError``; ``None`` is never passed on.
 
-Retries of 408/429/5xx and timeouts are the SDK's (``HttpOptions.retry_options``); what is still failing after them is
-mapped by ``to_app_error``. Model requests per process are bounded by a semaphore of
+Sampling: temperature, top-p and top-k are sent only when set (``GEMINI_TEMPERATURE``...); unset, the model's
+defaults apply, as Google's Gemini 3 guidance asks.
+
+Deadline and retries: every model call of a plan, retries, back-off and tool calls included, fits in one
+``GEMINI_PLAN_DEADLINE_SECONDS`` (``Deadline``), which must end before ``AGENT_RESPONSE_TIMEOUT`` and so before the
+function's timeout. This module retries 408/429/5xx and timeouts itself (``VERTEX_AI_MAX_RETRIES`` times, exponential
+back-off from ``VERTEX_AI_RETRY_DELAY``), each attempt with a timeout of ``VERTEX_AI_REQUEST_TIMEOUT`` or what is
+left of the deadline if less; the SDK's own retries are off. What is still failing is mapped by ``to_app_error``;
+a spent deadline raises ``ModelDeadlineExceeded``. Model requests per process are bounded by a semaphore of
 ``VERTEX_AI_CONCURRENT_REQUESTS``.
+
+Tokens: ``ModelUsage`` counts prompt, answer (``candidates_token_count``) and thinking (``thoughts_token_count``)
+tokens separately; all three are logged.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import random
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from common.domain.ai.errors import ModelBlocked, ModelOutputError, ModelRequestRejected, ModelUnavailable
+from common.domain.ai.deadline import Deadline
+from common.domain.ai.errors import (
+    ModelBlocked,
+    ModelDeadlineExceeded,
+    ModelOutputError,
+    ModelOutputTruncated,
+    ModelRequestRejected,
+    ModelUnavailable,
+)
 from common.domain.ai.models import ModelUsage, Proposal, ToolBox, TripBrief
 from common.domain.ai.prompts import (
     BAD_ANSWER_MAX_CHARS,
@@ -52,7 +79,7 @@ if TYPE_CHECKING:
     from google.auth.credentials import Credentials
     from google.genai import types
 
-    from common.foundation.config import Settings
+    from common.foundation.config import Settings, ThinkingLevel
 
 logger = get_logger(__name__)
 
@@ -71,6 +98,9 @@ BLOCKED_FINISH_REASONS = frozenset(
         "MODEL_ARMOR",
     }
 )
+THINKING_LADDER: tuple[ThinkingLevel, ...] = ("minimal", "low", "medium", "high")
+MIN_ATTEMPT_SECONDS = 1.0  # no request is started with less of the deadline left
+MAX_RETRY_DELAY_SECONDS = 30.0
 _CODE_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL | re.IGNORECASE)
 
 _semaphores: dict[int, threading.BoundedSemaphore] = {}
@@ -138,12 +168,61 @@ def to_app_error(error: BaseException) -> AppError | None:
 
 
 class _BadOutput(Exception):
-    """An answer that a repair request may fix: cut off, not JSON, or not a valid proposal."""
+    """An answer that a repair request may fix: not JSON, or not a valid proposal."""
 
     def __init__(self, reason: str, text: str) -> None:
         super().__init__(reason)
         self.reason = reason
         self.text = text
+
+
+class _CutOff(_BadOutput):
+    """An answer cut off at the output token limit (``MAX_TOKENS``); ``thinking_tokens`` of the limit were thoughts."""
+
+    def __init__(self, reason: str, text: str, thinking_tokens: int) -> None:
+        super().__init__(reason, text)
+        self.thinking_tokens = thinking_tokens
+
+
+def step_down(level: ThinkingLevel, floor: ThinkingLevel) -> ThinkingLevel:
+    """One thinking level less than ``level``, never below ``floor``.
+
+    ``default`` (no thinking config sent) steps to ``floor``; a ``floor`` of ``default`` keeps ``level`` as it is
+    (for models that take no thinking level); a level already at or below ``floor`` stays.
+    """
+    if floor == "default":
+        return level
+    if level == "default":
+        return floor
+    index, floor_index = THINKING_LADDER.index(level), THINKING_LADDER.index(floor)
+    return THINKING_LADDER[max(index - 1, floor_index)] if index > floor_index else level
+
+
+def thinking_config(level: ThinkingLevel) -> types.ThinkingConfig | None:
+    """The request's thinking config for ``level`` (Gemini 3 ``thinking_level``); ``None`` for ``default``."""
+    from google.genai import types
+
+    if level == "default":
+        return None
+    return types.ThinkingConfig(thinking_level=types.ThinkingLevel(level.upper()))
+
+
+def _retryable(error: BaseException) -> bool:
+    from google.genai import errors as genai_errors
+
+    if isinstance(error, genai_errors.APIError):
+        return error.code in RETRY_STATUS_CODES
+    return isinstance(error, _transient_transport_errors())
+
+
+def _is_timeout(error: BaseException) -> bool:
+    """A timeout of any transport (httpx's ReadTimeout, ConnectTimeout...; requests' Timeout; TimeoutError)."""
+    return isinstance(error, TimeoutError) or "Timeout" in type(error).__name__
+
+
+def _thinking_tokens(response: types.GenerateContentResponse) -> int:
+    meta = response.usage_metadata
+    return (meta.thoughts_token_count or 0) if meta is not None else 0
 
 
 def _finish_reason(response: types.GenerateContentResponse) -> str | None:
@@ -219,19 +298,13 @@ class GeminiPlanner:
     # ----------------------------------------------------------------------------------------------- client and calls
 
     def http_options(self) -> types.HttpOptions:
+        """The client's options: the stand-in's URL when set; no SDK retries (``_generate`` retries within the
+        deadline); a default timeout of ``VERTEX_AI_REQUEST_TIMEOUT`` (each request sets its own)."""
         from google.genai import types
 
         settings = self._settings
-        delay = settings.vertex_ai_retry_delay
         return types.HttpOptions(
-            base_url=settings.gemini_base_url,
-            timeout=int(settings.vertex_ai_request_timeout * 1000),
-            retry_options=types.HttpRetryOptions(
-                attempts=settings.vertex_ai_max_retries + 1,
-                initial_delay=delay,
-                jitter=delay / 2,
-                http_status_codes=RETRY_STATUS_CODES,
-            ),
+            base_url=settings.gemini_base_url, timeout=int(settings.vertex_ai_request_timeout * 1000)
         )
 
     def _build_client(self) -> genai.Client:
@@ -247,91 +320,179 @@ class GeminiPlanner:
             )
         return genai.Client(api_key=self._api_key, http_options=self.http_options())
 
-    def _generate(
-        self, contents: list[types.Content], config: types.GenerateContentConfig, usage: ModelUsage
-    ) -> types.GenerateContentResponse:
-        if not self._semaphore.acquire(timeout=self._settings.vertex_ai_request_timeout):
-            raise ModelUnavailable("too many concurrent AI model requests in this instance")
-        usage.llm_calls += 1
-        try:
-            client = self._client.get()
-            model = self._settings.gemini_model
-            response = client.models.generate_content(model=model, contents=contents, config=config)
-        except Exception as exc:
-            mapped = to_app_error(exc)
-            if mapped is None:
-                raise
-            logger.warning("gemini request failed: %s", mapped.message)
-            raise mapped from exc
-        finally:
-            self._semaphore.release()
-        if response.usage_metadata is not None:
-            usage.add_tokens(response.usage_metadata.prompt_token_count, response.usage_metadata.candidates_token_count)
-        return response
+    def _retry_delay(self, attempt: int) -> float:
+        base = self._settings.vertex_ai_retry_delay
+        return min(MAX_RETRY_DELAY_SECONDS, base * 2.0**attempt + random.uniform(0, base / 2))
 
-    def _config(self, brief: TripBrief, *, with_tools: bool) -> types.GenerateContentConfig:
+    def _generate(
+        self,
+        contents: list[types.Content],
+        config: types.GenerateContentConfig,
+        usage: ModelUsage,
+        deadline: Deadline,
+    ) -> types.GenerateContentResponse:
+        """One model request, retried on 408/429/5xx and timeouts while ``deadline`` allows."""
+        from google.genai import types
+
+        settings = self._settings
+        attempts = settings.vertex_ai_max_retries + 1
+        last_problem = ""
+        for attempt in range(attempts):
+            if deadline.remaining() < MIN_ATTEMPT_SECONDS:
+                raise self._deadline_error(deadline, last_problem)
+            if not self._semaphore.acquire(timeout=min(settings.vertex_ai_request_timeout, deadline.remaining())):
+                raise ModelUnavailable("too many concurrent AI model requests in this instance")
+            response: types.GenerateContentResponse | None = None
+            pause = 0.0
+            try:
+                remaining = deadline.remaining()  # again: waiting for a slot took time
+                if remaining < MIN_ATTEMPT_SECONDS:
+                    raise self._deadline_error(deadline, last_problem)
+                timeout = min(settings.vertex_ai_request_timeout, remaining)
+                if attempt == 0:
+                    usage.llm_calls += 1  # requests asked for; the retries of one are not counted again
+                client = self._client.get()
+                per_request = config.model_copy(update={"http_options": types.HttpOptions(timeout=int(timeout * 1000))})
+                response = client.models.generate_content(
+                    model=settings.gemini_model, contents=contents, config=per_request
+                )
+            except AppError:
+                raise
+            except Exception as exc:
+                mapped = to_app_error(exc)
+                if mapped is None:
+                    raise
+                if timeout < settings.vertex_ai_request_timeout and _is_timeout(exc):  # cut by the deadline
+                    raise self._deadline_error(deadline, mapped.message) from exc
+                if not _retryable(exc) or attempt == attempts - 1:
+                    logger.warning("gemini request failed: %s", mapped.message)
+                    raise mapped from exc
+                last_problem = mapped.message
+                pause = self._retry_delay(attempt)
+                if deadline.remaining() - pause < MIN_ATTEMPT_SECONDS:
+                    raise self._deadline_error(deadline, last_problem) from exc
+            finally:
+                self._semaphore.release()
+            if response is None:  # a retryable failure: wait without holding a slot
+                logger.info("gemini request failed (%s); retry %d in %.1f s", last_problem, attempt + 1, pause)
+                time.sleep(pause)
+                continue
+            meta = response.usage_metadata
+            if meta is not None:
+                usage.add_tokens(meta.prompt_token_count, meta.candidates_token_count, meta.thoughts_token_count)
+            return response
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _deadline_error(deadline: Deadline, last_problem: str) -> ModelDeadlineExceeded:
+        after = f" (last failure: {last_problem[:200]})" if last_problem else ""
+        message = f"the AI model did not answer within the {deadline.label} deadline of {deadline.seconds:g} s{after}"
+        logger.warning("gemini deadline: %s", message)
+        return ModelDeadlineExceeded(message)
+
+    def _config(
+        self, brief: TripBrief, *, with_tools: bool, thinking: ThinkingLevel, max_tokens: int
+    ) -> types.GenerateContentConfig:
         from google.genai import types
 
         settings = self._settings
         common: dict[str, Any] = {
             "system_instruction": system_instruction(brief),
-            "temperature": settings.gemini_temperature,
-            "top_p": settings.gemini_top_p,
-            "top_k": settings.gemini_top_k,
-            "max_output_tokens": settings.gemini_max_tokens,
+            "max_output_tokens": max_tokens,
             "automatic_function_calling": types.AutomaticFunctionCallingConfig(disable=True),
         }
+        for name, value in (
+            ("temperature", settings.gemini_temperature),
+            ("top_p", settings.gemini_top_p),
+            ("top_k", settings.gemini_top_k),
+        ):
+            if value is not None:  # unset: the model's default, as Google's Gemini 3 guidance asks
+                common[name] = value
+        config = thinking_config(thinking)
+        if config is not None:
+            common["thinking_config"] = config
         if with_tools:
             return types.GenerateContentConfig(**common, tools=[types.Tool(function_declarations=tool_declarations())])
         return types.GenerateContentConfig(**common, response_mime_type="application/json", response_schema=Proposal)
 
     # ---------------------------------------------------------------------------------------------------- the turns
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
-        usage = ModelUsage(provider=self.provider, model=self._settings.gemini_model)
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
         settings = self._settings
+        deadline = deadline or Deadline(settings.gemini_plan_deadline_seconds)
+        usage = ModelUsage(provider=self.provider, model=settings.gemini_model)
         if settings.enable_function_calling and settings.max_function_calls > 0:
-            runner, notes = self._research(brief, tools, usage)
+            runner, notes = self._research(brief, tools, usage, deadline)
             proposal = self._propose_final(
                 brief,
                 usage,
+                deadline,
                 maps_places=list(runner.places.values()),
                 notes=notes,
                 allowed_place_ids=runner.known_place_ids,
             )
         else:
-            proposal = self._propose_final(brief, usage, maps_places=None, notes=None, allowed_place_ids=set())
+            proposal = self._propose_final(
+                brief, usage, deadline, maps_places=None, notes=None, allowed_place_ids=set()
+            )
         logger.info(
-            "gemini proposal: %d places, %d model calls, %d tool calls",
+            "gemini proposal: %d places, %d model calls, %d tool calls, %d thinking tokens",
             len(proposal.places),
             usage.llm_calls,
             usage.function_calls,
+            usage.thinking_tokens,
             extra={
                 "fields": {
                     "provider": self.provider,
                     "model": usage.model,
                     "prompt_tokens": usage.prompt_tokens,
                     "output_tokens": usage.output_tokens,
+                    "thinking_tokens": usage.thinking_tokens,
+                    "thinking_research": settings.gemini_thinking_research,
+                    "thinking_proposal": settings.gemini_thinking_proposal,
+                    "seconds_left": round(deadline.remaining(), 1),
+                    "notes": usage.notes,
                 }
             },
         )
         return proposal, usage
 
-    def _research(self, brief: TripBrief, tools: ToolBox, usage: ModelUsage) -> tuple[ToolRunner, str]:
-        """Turn 1: let the model call the Maps tools; returns the runner (places seen) and the model's notes."""
+    def _research(
+        self, brief: TripBrief, tools: ToolBox, usage: ModelUsage, deadline: Deadline
+    ) -> tuple[ToolRunner, str]:
+        """Turn 1: let the model call the Maps tools; returns the runner (places seen) and the model's notes.
+
+        It ends early, keeping what the tools found, when only ``GEMINI_PROPOSAL_RESERVE_SECONDS`` are left."""
         from google.genai import types
 
         settings = self._settings
         runner = ToolRunner(
             tools, usage, max_calls=settings.max_function_calls, timeout_s=settings.function_call_timeout
         )
-        config = self._config(brief, with_tools=True)
+        research_deadline = deadline.earlier(settings.gemini_proposal_reserve_seconds, label="research")
+        config = self._config(
+            brief, with_tools=True, thinking=settings.gemini_thinking_research, max_tokens=settings.gemini_max_tokens
+        )
         contents = [_user(research_prompt(brief, settings.max_function_calls))]
         for _ in range(settings.agent_max_iterations):
             if runner.exhausted:
                 break
-            response = self._generate(contents, config, usage)
+            try:
+                response = self._generate(contents, config, usage, research_deadline)
+            except ModelDeadlineExceeded:
+                usage.note(
+                    f"research cut short to leave {settings.gemini_proposal_reserve_seconds:.0f} s of the deadline "
+                    f"to the proposal ({len(runner.places)} places found)"
+                )
+                return runner, ""
             raise_if_blocked(response)
+            if _finish_reason(response) == "MAX_TOKENS":
+                logger.warning(
+                    "gemini research turn cut off at the output token limit (%d thinking tokens)",
+                    _thinking_tokens(response),
+                )
             calls = response.function_calls or []
             if not calls or not response.candidates or response.candidates[0].content is None:
                 return runner, _answer_text(response)
@@ -351,40 +512,75 @@ class GeminiPlanner:
         self,
         brief: TripBrief,
         usage: ModelUsage,
+        deadline: Deadline,
         *,
         maps_places: list[dict[str, Any]] | None,
         notes: str | None,
         allowed_place_ids: set[str],
     ) -> Proposal:
-        """Turn 2: the JSON proposal, with one repair request when the answer is unusable."""
+        """Turn 2: the JSON proposal, with one second request when the answer is unusable: a fresh one with less
+        thinking and a bigger budget when it was cut off, a repair request otherwise."""
         from google.genai import types
 
+        settings = self._settings
         prompt = proposal_prompt(
-            brief, maps_places=maps_places, notes=notes, max_places_per_day=self._settings.max_places_per_day
+            brief, maps_places=maps_places, notes=notes, max_places_per_day=settings.max_places_per_day
         )
-        config = self._config(brief, with_tools=False)
+        level = settings.gemini_thinking_proposal
+        config = self._config(brief, with_tools=False, thinking=level, max_tokens=settings.gemini_max_tokens)
         contents = [_user(prompt)]
-        response = self._generate(contents, config, usage)
+        response = self._generate(contents, config, usage, deadline)
         try:
             return self._read_proposal(response, brief, allowed_place_ids)
-        except _BadOutput as first:
-            logger.warning("gemini answer unusable, asking for a repair: %s", first.reason)
-            bad_text = first.text[:BAD_ANSWER_MAX_CHARS]
+        except _CutOff as cut:
+            retry_level = step_down(level, settings.gemini_thinking_floor)
+            usage.note(
+                f"proposal cut off at {settings.gemini_max_tokens} output tokens ({cut.thinking_tokens} thinking, "
+                f"thinking {level}); retried with thinking {retry_level} and {settings.gemini_max_tokens_retry} tokens"
+            )
+            logger.warning(
+                "gemini proposal cut off at the output token limit; retrying with less thinking and more tokens",
+                extra={
+                    "fields": {
+                        "max_output_tokens": settings.gemini_max_tokens,
+                        "thinking_tokens": cut.thinking_tokens,
+                        "thinking": level,
+                        "retry_thinking": retry_level,
+                        "retry_max_output_tokens": settings.gemini_max_tokens_retry,
+                    }
+                },
+            )
+            # The cut-off text is not sent back: continuing half a JSON document is less reliable than a new one.
+            contents = [_user(prompt + "\n\n" + repair_prompt(cut.reason))]
+            config = self._config(
+                brief, with_tools=False, thinking=retry_level, max_tokens=settings.gemini_max_tokens_retry
+            )
+            first: _BadOutput = cut
+        except _BadOutput as bad:
+            logger.warning("gemini answer unusable, asking for a repair: %s", bad.reason)
+            bad_text = bad.text[:BAD_ANSWER_MAX_CHARS]
             if bad_text.strip():
                 contents += [
                     types.Content(role="model", parts=[types.Part(text=bad_text)]),
-                    _user(repair_prompt(first.reason)),
+                    _user(repair_prompt(bad.reason)),
                 ]
             else:
-                contents = [_user(prompt + "\n\n" + repair_prompt(first.reason))]
-            repaired = self._generate(contents, config, usage)
-            try:
-                return self._read_proposal(repaired, brief, allowed_place_ids)
-            except _BadOutput as second:
-                raise ModelOutputError(
-                    f"the AI model did not return a valid proposal, even after a repair request: {second.reason}",
-                    details=[first.reason, second.reason],
-                ) from None
+                contents = [_user(prompt + "\n\n" + repair_prompt(bad.reason))]
+            first = bad
+        second = self._generate(contents, config, usage, deadline)
+        try:
+            return self._read_proposal(second, brief, allowed_place_ids)
+        except _CutOff as cut:
+            raise ModelOutputTruncated(
+                "the AI model's proposal was cut off at the output token limit, even after a retry with less "
+                f"thinking and {config.max_output_tokens} tokens ({cut.thinking_tokens} thinking tokens)",
+                details=[first.reason, cut.reason],
+            ) from None
+        except _BadOutput as again:
+            raise ModelOutputError(
+                f"the AI model did not return a valid proposal, even after a repair request: {again.reason}",
+                details=[first.reason, again.reason],
+            ) from None
 
     def _read_proposal(
         self, response: types.GenerateContentResponse, brief: TripBrief, allowed_place_ids: set[str]
@@ -393,7 +589,13 @@ class GeminiPlanner:
         text = _answer_text(response)
         finish = _finish_reason(response)
         if finish == "MAX_TOKENS":
-            raise _BadOutput("the answer was cut off at the output token limit, so the JSON is incomplete", text)
+            thinking = _thinking_tokens(response)
+            raise _CutOff(
+                "the answer was cut off at the output token limit, so the JSON is incomplete "
+                f"({thinking} of the tokens went to thinking)",
+                text,
+                thinking,
+            )
         if not text.strip():
             raise ModelOutputError(f"the AI model returned an empty answer (finish reason {finish})")
         try:

@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.domain.ai.deadline import Deadline
+
 Pace = Literal["relaxed", "moderate", "packed"]
 Transport = Literal["walk", "transit", "drive"]
 ProviderName = Literal["offline", "google-ai", "vertex-ai"]
@@ -26,6 +28,8 @@ DAY_THEME_MAX_CHARS = 80
 TIP_MAX_CHARS = 200
 TOOL_LOG_MAX_ENTRIES = 20
 TOOL_LOG_ARGS_MAX_CHARS = 200
+NOTES_MAX_ENTRIES = 10
+NOTE_MAX_CHARS = 300
 
 
 class TripBrief(BaseModel):
@@ -95,7 +99,12 @@ class Proposal(BaseModel):
 
 
 class ModelUsage(BaseModel):
-    """What one ``propose`` call cost and did; stored with the trip. ``tool_log`` keeps the first 20 tool calls."""
+    """What one ``propose`` call cost and did; stored with the trip. ``tool_log`` keeps the first 20 tool calls.
+
+    ``output_tokens`` are the answers' tokens (``candidates_token_count``); ``thinking_tokens`` the model's thinking
+    (``thoughts_token_count``), which Gemini bills as output and counts against ``max_output_tokens``. ``notes`` keep
+    the first few things that went differently (a cut-off answer retried, research cut short by the deadline).
+    """
 
     provider: ProviderName
     model: str | None = None
@@ -103,7 +112,9 @@ class ModelUsage(BaseModel):
     function_calls: int = 0
     prompt_tokens: int = 0
     output_tokens: int = 0
+    thinking_tokens: int = 0
     tool_log: list[dict[str, Any]] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     fallback_from: str | None = None
     fallback_reason: str | None = None
 
@@ -116,9 +127,21 @@ class ModelUsage(BaseModel):
             args_text = args_text[: TOOL_LOG_ARGS_MAX_CHARS - 3] + "..."
         self.tool_log.append({"tool": tool[:60], "args": args_text, "ok": ok, "ms": round(ms, 1)})
 
-    def add_tokens(self, prompt_tokens: int | None, output_tokens: int | None) -> None:
-        self.prompt_tokens += prompt_tokens or 0
-        self.output_tokens += output_tokens or 0
+    def add_tokens(
+        self, prompt_tokens: int | None, output_tokens: int | None, thinking_tokens: int | None = None
+    ) -> None:
+        self.prompt_tokens += max(0, prompt_tokens or 0)
+        self.output_tokens += max(0, output_tokens or 0)
+        self.thinking_tokens += max(0, thinking_tokens or 0)
+
+    def token_counts(self) -> dict[str, int]:
+        """``{prompt, output, thinking}``: the trip's planner report stores them as ``tokens``."""
+        return {"prompt": self.prompt_tokens, "output": self.output_tokens, "thinking": self.thinking_tokens}
+
+    def note(self, text: str) -> None:
+        """Add a bounded note (the first 10 only, 300 characters each)."""
+        if len(self.notes) < NOTES_MAX_ENTRIES:
+            self.notes.append(text[:NOTE_MAX_CHARS])
 
 
 class ToolBox(Protocol):
@@ -146,23 +169,29 @@ class Planner(Protocol):
 
     name: str
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]: ...
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
+        """``deadline``: the plan's model deadline when a caller (the fallback chain) already started one."""
+        ...
 
 
-STOPS_PER_DAY: dict[Pace, int] = {"relaxed": 3, "moderate": 4, "packed": 6}
+STOPS_PER_DAY: dict[Pace, int] = {"relaxed": 3, "moderate": 4, "packed": 6}  # sights x CANDIDATE_FACTOR: enough
 CANDIDATE_FACTOR = 1.5
 MEALS_PER_DAY = 2
+SPARE_MEAL_VENUES = 2  # so the scheduler can pick a venue near the day's route that is open at the meal's time
 
 
 def candidate_targets(brief: TripBrief, max_places_per_day: int = 8) -> tuple[int, int]:
-    """How many visit and meal candidates to propose: pace stops a day x days x 1.5 visits, 2 meals a day.
+    """How many visit and meal candidates to propose: pace sights a day x days x 1.5 visits, 2 meals a day plus
+    ``SPARE_MEAL_VENUES``.
 
-    The scheduler drops what does not fit, so a proposal offers more visits than the days can hold. The total stays
+    The scheduler drops what does not fit, so a proposal offers more places than the days can hold. The total stays
     within the proposal's bound of 60 places (visits give way first, meals keep at least one a day).
     """
     stops = min(STOPS_PER_DAY[brief.pace], max_places_per_day)
     visits = math.ceil(stops * brief.days * CANDIDATE_FACTOR)
-    meals = MEALS_PER_DAY * brief.days
+    meals = MEALS_PER_DAY * brief.days + SPARE_MEAL_VENUES
     if visits + meals > MAX_PLACES:
         meals = min(meals, max(brief.days, MAX_PLACES // 3))
         visits = MAX_PLACES - meals

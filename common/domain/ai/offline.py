@@ -1,7 +1,8 @@
 """A deterministic planner with no model: it searches Maps through the ToolBox and ranks what it finds.
 
 - One search per interest (or "top sights", "museums", "parks" when there are none) and one per must-include; when
-  those find fewer places than the trip needs, general searches ("top sights", "museums", ... ) top them up. Places
+  those find fewer places than the days can hold, one general search ("top sights", else the next of
+  ``TOP_UP_INTERESTS`` not asked already) tops them up (every search is billed). Places
   to eat: "vegetarian restaurants" first when the dietary wishes mention vegetarian or vegan, then "restaurants"
   and "cafes" until there are enough. At most ``MAX_SEARCHES`` searches in all.
 - Candidates are ranked by rating x log(1 + number of ratings) (no rating ranks last); ties break on place id. Visits
@@ -22,7 +23,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from common.domain.ai.deadline import Deadline
 from common.domain.ai.models import (
+    CANDIDATE_FACTOR,
     DAY_THEME_MAX_CHARS,
     DESCRIPTION_MAX_CHARS,
     MAX_PLACES,
@@ -46,6 +49,7 @@ DEFAULT_INTERESTS = ("top sights", "museums", "parks")
 TOP_UP_INTERESTS = ("top sights", "museums", "parks", "viewpoints", "markets", "neighbourhoods")
 MAX_SEARCHES = 20
 MAX_INTEREST_SEARCHES = 8
+MAX_TOP_UP_SEARCHES = 1
 MAX_MUST_INCLUDES = 15
 SEARCH_RESULTS = 20
 SUMMARY_MAX_CHARS = 220
@@ -124,7 +128,10 @@ class OfflinePlanner:
     def __init__(self, *, max_places_per_day: int = 8) -> None:
         self._max_places_per_day = max_places_per_day
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
+        """``deadline`` is accepted for the ``Planner`` protocol; the offline ranker makes no model calls."""
         usage = ModelUsage(provider="offline", model=None)
         runner = ToolRunner(tools, usage, max_results_limit=SEARCH_RESULTS)
         avoid = [term.casefold().strip() for term in brief.avoid if term.strip()]
@@ -181,14 +188,20 @@ class OfflinePlanner:
             meal_pool.extend(place for place in found if _is_meal(place))
         visits_wanted, meals_wanted = candidate_targets(brief, self._max_places_per_day)
         visits_wanted = max(0, visits_wanted - sum(1 for place in chosen if place.kind == "visit"))
-        # Too few places for the interests alone: widen with general searches, as a local friend would.
+        # Too few places for the interests to fill the days: widen with general searches, as a local friend would.
+        # Each search is billed: at most ``MAX_TOP_UP_SEARCHES``, and none once the days could be filled (the 1.5
+        # margin of ``candidate_targets`` is offered from what the searches found, not bought with more searches); a
+        # search asked as an interest is not asked again, and meal venues a search finds feed the meal pool.
+        days_can_hold = math.ceil(visits_wanted / CANDIDATE_FACTOR)
         top_up: list[list[dict[str, Any]]] = []
-        for extra in TOP_UP_INTERESTS:
+        asked = {interest.casefold() for interest in interests[:MAX_INTEREST_SEARCHES]}
+        for extra in [extra for extra in TOP_UP_INTERESTS if extra not in asked][:MAX_TOP_UP_SEARCHES]:
             found_ids = {place["place_id"] for pool in per_interest + top_up for place in pool} - used_ids
-            if len(found_ids) >= visits_wanted or searches >= MAX_SEARCHES:
+            if len(found_ids) >= days_can_hold or searches >= MAX_SEARCHES:
                 break
             found = [place for place in search(f"{extra} in {destination}") if allowed(place)]
             top_up.append(_ranked(place for place in found if not _is_meal(place)))
+            meal_pool.extend(place for place in found if _is_meal(place))
         meal_queries = ["vegetarian restaurants", "restaurants"] if vegetarian else ["restaurants"]
         matched_diet: set[str] = set()
         for meal_query in [*meal_queries, "cafes"]:

@@ -29,7 +29,9 @@ from common.domain.itinerary.models import (
     TripProblem,
     Violation,
     WarningCode,
+    with_day_windows,
 )
+from common.domain.itinerary.retime import retime, trim_day
 from common.domain.itinerary.validator import RULES, validate
 
 __all__ = [
@@ -62,5 +64,8 @@ __all__ = [
     "WarningCode",
     "plan_trip",
     "replan_day",
+    "retime",
+    "trim_day",
     "validate",
+    "with_day_windows",
 ]

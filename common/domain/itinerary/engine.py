@@ -9,10 +9,15 @@ Policies where the brief left room:
   must-includes alone exceed the budget they stay and a ``budget_exceeded`` warning says so.
 - Unknown opening hours count as open all day; each planned stop with unknown hours gets an ``hours_unknown``
   warning.
+- Meal venues: when the days need a meal more often than there are venues serving it, each of those venues may also
+  serve that meal on a second day (``Visit.copy`` 1); the solver prefers a new venue.
+- Times: the order's earliest timing, then ``PlanningContext.settle`` closes the waits (linger, then start the
+  stops before a wait later); a wait still over ``max_idle_minutes`` gets an ``idle_gap`` warning saying why.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -23,17 +28,21 @@ from common.domain.itinerary.models import (
     DroppedPlace,
     DropReason,
     Itinerary,
+    MealKind,
     Place,
     PlanWarning,
     Producer,
     Stop,
     TripProblem,
     WarningCode,
+    format_clock,
 )
 from common.domain.itinerary.planning import DayContext, DaySchedule, PlanningContext, Visit, leg_cost
 from common.domain.itinerary.solver import solve_routing
 
 MEAL_VALUE = 3.0
+EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
+EVENING_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the best order
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,24 @@ def _candidate_visits(
     return open_visits, None
 
 
+def _second_uses(days: list[DayContext], visits: list[Visit]) -> list[Visit]:
+    """A second use of the venues of each meal the days need more often than there are venues for it (or of every
+    venue, when the days need more meals in all than there are venues)."""
+    if len(days) < 2:
+        return []
+    venues = {meal: {visit.node_id for visit in visits if visit.meal == meal} for meal in MealKind}
+    needed = {meal: sum(1 for day in days if meal in day.required_meals) for meal in MealKind}
+    servable = sum(min(needed[meal], len(venues[meal])) for meal in MealKind)  # meals some venue can serve
+    too_few_in_all = len(set().union(*venues.values())) < servable
+    short = {meal for meal in MealKind if venues[meal] and (len(venues[meal]) < needed[meal] or too_few_in_all)}
+    as_sight = {visit.node_id for visit in visits if visit.meal is None}  # a must-include venue: used once
+    return [
+        Visit(visit.place, visit.meal, copy=1)
+        for visit in visits
+        if visit.meal in short and visit.node_id not in as_sight
+    ]
+
+
 def _plan_days(
     context: PlanningContext,
     days: list[DayContext],
@@ -155,6 +182,7 @@ def _plan_days(
         if dropped is not None:
             drops[place.id] = dropped
         visits.extend(place_visits)
+    visits.extend(_second_uses(days, visits))
 
     produced_by = Producer.GREEDY
     hit_time_limit = False
@@ -180,11 +208,31 @@ def _plan_days(
 
 
 def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
-    """The same stops in the order with the least travel when the day is small enough for an exact search."""
+    """The same stops in the order with the least travel when the day is small enough for an exact search, then an
+    evening stop where one fits (``_evening``)."""
     reordered = context.best_order(schedule.day, [timed.visit for timed in schedule.visits])
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
-        return reordered
-    return schedule
+        schedule = reordered
+    return _evening(context, schedule)
+
+
+def _evening(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
+    """When dinner ends the day and the day has a sight that suits the evening (a viewpoint, a neighbourhood, a
+    market, a bar) and is open then, move it after dinner if that costs at most ``EVENING_TRAVEL_FACTOR`` more
+    travel: the evening is the time for a view at sunset or a night market, not the hotel room."""
+    sequence = [timed.visit for timed in schedule.visits]
+    if len(sequence) < 2 or sequence[-1].meal != MealKind.DINNER:
+        return schedule
+    allowed = math.floor(schedule.travel_minutes * EVENING_TRAVEL_FACTOR)
+    best: DaySchedule | None = None
+    for position, visit in enumerate(sequence[:-1]):
+        if visit.meal is not None or visit.place.category not in EVENING_CATEGORIES:
+            continue
+        moved = context.schedule(schedule.day, [*sequence[:position], *sequence[position + 1 :], visit])
+        fits = moved is not None and moved.travel_minutes <= allowed
+        if fits and moved is not None and (best is None or moved.travel_minutes < best.travel_minutes):
+            best = moved
+    return best or schedule
 
 
 def _fit_budget(
@@ -250,7 +298,8 @@ def _assemble(
 ) -> Itinerary:
     problem = context.problem
     preferences = problem.preferences
-    planned = {index: _day_plan(context, schedule) for index, schedule in outcome.schedules.items()}
+    settled = {index: context.settle(schedule) for index, schedule in outcome.schedules.items()}
+    planned = {index: _day_plan(context, schedule) for index, schedule in settled.items()}
     days_by_index = {**fixed_days, **planned}
     days = [days_by_index[index] for index in sorted(days_by_index)]
     places = {place.id: place for place in problem.places}
@@ -326,6 +375,9 @@ def _assemble(
                         place_id=place.id,
                     )
                 )
+    position_of = {trip_day: position for position, trip_day in enumerate(sorted(days_by_index))}
+    for trip_day, schedule in sorted(settled.items()):
+        warnings.extend(_wait_warnings(context, position_of[trip_day], schedule))
     if outcome.hit_time_limit:
         warnings.append(
             PlanWarning(
@@ -348,3 +400,32 @@ def _assemble(
         produced_by=outcome.produced_by,
         solve_seconds=round(solve_seconds, 3),
     )
+
+
+def _wait_warnings(context: PlanningContext, day_index: int, schedule: DaySchedule) -> list[PlanWarning]:
+    """An ``idle_gap`` warning for each wait over ``max_idle_minutes`` left after settling, saying why."""
+    warnings = []
+    limit = context.problem.preferences.max_idle_minutes
+    for index, idle in context.waits(schedule):
+        if idle <= limit:
+            continue
+        timed, previous = schedule.visits[index], schedule.visits[index - 1]
+        visit = timed.visit
+        starts_when_possible = any(
+            low == timed.arrive_minute for low, _ in context.arrival_windows(visit, schedule.day)
+        )
+        if starts_when_possible and visit.meal is not None:
+            reason = f"{visit.meal.value} is served from {format_clock(timed.arrive_minute)}"
+        elif starts_when_possible:
+            reason = f"it opens at {format_clock(timed.arrive_minute)}"
+        else:
+            reason = f"{previous.visit.place.name} cannot start later or stay longer (opening hours); free time"
+        warnings.append(
+            PlanWarning(
+                code=WarningCode.IDLE_GAP,
+                message=f"a {idle}-minute wait before {visit.place.name}: {reason}",
+                day_index=day_index,
+                place_id=visit.place.id,
+            )
+        )
+    return warnings

@@ -6,10 +6,18 @@ Conventions shared by the engine and the validator:
 - Travel seconds from a matrix become minutes rounded up (``travel_minutes``), so a schedule never undercuts it.
 - A day starts when the traveller leaves the day's start node and ends when they reach its end node; both must lie
   inside the day window. A stop occupies ``[arrive_minute, depart_minute)``; it must fit one opening interval.
-- The stops-per-day cap of a pace counts every stop, meals included.
+- The stops-per-day cap of a pace counts sights only: meals come on top (pace sets how many sights, not whether
+  people eat). A stop counts as a meal when its venue serves the meal it is marked with (any meal it serves, when
+  unmarked) and it starts inside that meal's window.
 - A day *requires* a meal when the day window overlaps the meal window by at least
-  ``Preferences.meal_required_overlap_minutes``; a meal is a stop at a venue serving that meal whose arrival lies
+  ``Preferences.meal_required_overlap_minutes`` and the meal is not in ``Preferences.skip_meals``: the default
+  day windows include the evening, so every full day requires lunch and dinner; a day window the user shortened
+  opts out of the meal it no longer covers. A meal is a stop at a venue serving that meal whose arrival lies
   inside the meal window. Lacking one is acceptable only with a ``meal_missing`` warning for that day.
+- A meal venue may serve a meal on two different days of a trip (a long trip can have more meals than venues);
+  any other place is visited at most once, and never twice on one day.
+- Idle time between two stops (arrival minus the previous departure minus the travel) over
+  ``Preferences.max_idle_minutes`` is acceptable only with an ``idle_gap`` warning for that day saying why.
 """
 
 from __future__ import annotations
@@ -83,17 +91,30 @@ class TimeWindow(_Frozen):
 
 
 class PacePolicy(_Frozen):
-    """Default day window and stop cap (meals included) of a pace."""
+    """Default day window, sight cap (meals come on top) and slack of a pace.
+
+    ``linger_factor``: how much longer than its usual visit time the traveller may stay at a place to absorb a wait
+    before the next stop (0.5: up to half as long again)."""
 
     day_window: TimeWindow
-    max_stops_per_day: int = Field(ge=1)
+    max_stops_per_day: int = Field(ge=1, description="sights per day; meals are not counted")
+    linger_factor: float = Field(default=0.5, ge=0, le=3)
 
 
 DEFAULT_PACE_POLICIES: dict[Pace, PacePolicy] = {
-    Pace.RELAXED: PacePolicy(day_window=TimeWindow(start=600, end=1110), max_stops_per_day=4),
-    Pace.MODERATE: PacePolicy(day_window=TimeWindow(start=540, end=1200), max_stops_per_day=6),
-    Pace.PACKED: PacePolicy(day_window=TimeWindow(start=510, end=1290), max_stops_per_day=8),
+    Pace.RELAXED: PacePolicy(day_window=TimeWindow(start=600, end=1290), max_stops_per_day=3, linger_factor=1.0),
+    Pace.MODERATE: PacePolicy(day_window=TimeWindow(start=540, end=1320), max_stops_per_day=5, linger_factor=0.6),
+    Pace.PACKED: PacePolicy(day_window=TimeWindow(start=510, end=1350), max_stops_per_day=7, linger_factor=0.4),
 }
+
+
+def with_day_windows(windows: dict[str, tuple[int, int]]) -> dict[Pace, PacePolicy]:
+    """The default pace policies with the day windows given per pace name (``{"relaxed": (600, 1290)}``)."""
+    policies = dict(DEFAULT_PACE_POLICIES)
+    for name, (start, end) in windows.items():
+        pace = Pace(name)
+        policies[pace] = policies[pace].model_copy(update={"day_window": TimeWindow(start=start, end=end)})
+    return policies
 
 
 class OpeningTime(_Frozen):
@@ -186,6 +207,8 @@ class Preferences(_Frozen):
     lunch_window: TimeWindow | None = Field(default_factory=lambda: TimeWindow(start=690, end=870))
     dinner_window: TimeWindow | None = Field(default_factory=lambda: TimeWindow(start=1080, end=1290))
     meal_required_overlap_minutes: int = Field(default=90, ge=1)
+    skip_meals: list[MealKind] = Field(default_factory=list, description="meals the traveller opts out of")
+    max_idle_minutes: int = Field(default=45, ge=0, description="longer idle time between stops needs a warning")
     travellers: int = Field(default=1, ge=1)
     budget_limit: float | None = Field(default=None, ge=0, description="whole group, whole trip")
     reduced_walking: bool = Field(default=False, description="walk legs over max_walk_minutes use the fallback")
@@ -240,9 +263,23 @@ class TripProblem(_Frozen):
             cap = min(cap, self.preferences.max_places_per_day)
         return cap
 
+    @property
+    def linger_factor(self) -> float:
+        return self.pace_policies[self.preferences.pace].linger_factor
+
     def meal_windows(self) -> dict[MealKind, TimeWindow]:
         windows = {MealKind.LUNCH: self.preferences.lunch_window, MealKind.DINNER: self.preferences.dinner_window}
         return {kind: window for kind, window in windows.items() if window is not None}
+
+    def required_meals(self) -> tuple[MealKind, ...]:
+        """The meals every day of this trip must have (or explain): see the module notes."""
+        window, preferences = self.day_window, self.preferences
+        required = []
+        for kind, meal_window in self.meal_windows().items():
+            overlap = min(window.end, meal_window.end) - max(window.start, meal_window.start)
+            if overlap >= preferences.meal_required_overlap_minutes and kind not in preferences.skip_meals:
+                required.append(kind)
+        return tuple(required)
 
 
 # ----------------------------------------------------------------------------------------------------- output
@@ -324,6 +361,7 @@ class WarningCode(StrEnum):
     BUDGET_EXCEEDED = "budget_exceeded"
     HOURS_UNKNOWN = "hours_unknown"
     SOLVER_TIME_LIMIT = "solver_time_limit"
+    IDLE_GAP = "idle_gap"
 
 
 class PlanWarning(_Frozen):

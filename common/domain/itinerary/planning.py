@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
+from common.domain.itinerary.clusters import Point, balanced_clusters, centre, distance_km
 from common.domain.itinerary.hours import Interval, visit_start_windows
 from common.domain.itinerary.models import (
     Leg,
@@ -19,18 +21,27 @@ from common.domain.itinerary.models import (
 )
 
 EXACT_ORDER_MAX_STOPS = 8
+HOME_AREA_SLACK_KM = 1.0  # a sight may go on any day whose area centre is at most this much farther than its own
+AREA_COST_PER_KM = 4  # minutes of travel per km between a stop and the centre of its day's area
 
 
 @dataclass(frozen=True)
 class Visit:
-    """A place as the solver sees it: a sight, or a meal venue serving one given meal."""
+    """A place as the solver sees it: a sight, or a meal venue serving one given meal. ``copy`` 1 is a meal venue's
+    second use in a trip (on another day), offered when the trip has more meals than venues."""
 
     place: Place
     meal: MealKind | None = None
+    copy: int = 0
 
     @property
     def node_id(self) -> str:
         return self.place.id
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """One use of a place in the trip: at most one visit per key is planned."""
+        return (self.place.id, self.copy)
 
 
 @dataclass(frozen=True)
@@ -49,10 +60,15 @@ class TimedVisit:
     visit: Visit
     arrive_minute: int
     leg: Leg
+    stay_minutes: int | None = None  # None: the place's usual visit time; more when the traveller lingers
+
+    @property
+    def stay(self) -> int:
+        return self.visit.place.visit_minutes if self.stay_minutes is None else self.stay_minutes
 
     @property
     def depart_minute(self) -> int:
-        return self.arrive_minute + self.visit.place.visit_minutes
+        return self.arrive_minute + self.stay
 
 
 @dataclass(frozen=True)
@@ -142,11 +158,7 @@ class PlanningContext:
         self.travel = TravelTable(self.problem)
         problem = self.problem
         window = problem.day_window
-        meals = tuple(
-            kind
-            for kind, meal_window in problem.meal_windows().items()
-            if meal_required(window, meal_window, problem.preferences.meal_required_overlap_minutes)
-        )
+        meals = problem.required_meals()
         self.days = [
             DayContext(
                 index=index,
@@ -164,17 +176,115 @@ class PlanningContext:
         """Inclusive arrival ranges on ``day``: the visit fits opening hours and the day, meals start in the window."""
         key = (visit.place.id, visit.meal, day.index)
         if key not in self._windows:
-            bounds = day.window
-            windows = visit_start_windows(visit.place.opening_periods, day.date, visit.place.visit_minutes, bounds)
-            if visit.meal is not None:
-                meal_window = self.problem.meal_windows()[visit.meal]
-                windows = [
-                    (max(low, meal_window.start), min(high, meal_window.end))
-                    for low, high in windows
-                    if max(low, meal_window.start) <= min(high, meal_window.end)
-                ]
-            self._windows[key] = windows
+            self._windows[key] = self.stay_windows(visit, day, visit.place.visit_minutes)
         return self._windows[key]
+
+    def stay_windows(self, visit: Visit, day: DayContext, stay: int) -> list[Interval]:
+        """Inclusive arrival ranges on ``day`` for a stay of ``stay`` minutes (see ``arrival_windows``)."""
+        windows = visit_start_windows(visit.place.opening_periods, day.date, stay, day.window)
+        if visit.meal is not None:
+            meal_window = self.problem.meal_windows()[visit.meal]
+            windows = [
+                (max(low, meal_window.start), min(high, meal_window.end))
+                for low, high in windows
+                if max(low, meal_window.start) <= min(high, meal_window.end)
+            ]
+        return windows
+
+    def settle(self, schedule: DaySchedule) -> DaySchedule:
+        """The same stops in the same order with the waits between them closed where the places allow it.
+
+        Earliest timing leaves the traveller waiting where a stop cannot start yet (a meal window, an opening
+        time). First the previous stop is stretched (linger up to the pace's ``linger_factor`` more, while it is
+        open), then the stops before a remaining wait move later (the day starts later). The last stop keeps its
+        time, so the day's end and travel do not change."""
+        visits = list(schedule.visits)
+        if len(visits) < 2:
+            return schedule
+        day, factor = schedule.day, self.problem.linger_factor
+        arrive = [timed.arrive_minute for timed in visits]
+        stay = [timed.stay for timed in visits]
+        for index in range(1, len(visits)):
+            wait = arrive[index] - (arrive[index - 1] + stay[index - 1] + visits[index].leg.minutes)
+            previous = visits[index - 1].visit
+            cap = math.floor(previous.place.visit_minutes * (1 + factor))
+            extra = min(wait, cap - stay[index - 1])
+            while extra > 0:  # the longest stretch the place's hours allow
+                longer = stay[index - 1] + extra
+                if any(low <= arrive[index - 1] <= high for low, high in self.stay_windows(previous, day, longer)):
+                    stay[index - 1] = longer
+                    break
+                extra -= 5 if extra > 5 else extra
+        for index in range(len(visits) - 2, -1, -1):
+            bound = arrive[index + 1] - visits[index + 1].leg.minutes - stay[index]
+            if bound <= arrive[index]:
+                continue
+            windows = self.stay_windows(visits[index].visit, day, stay[index])
+            latest = max((min(high, bound) for low, high in windows if low <= bound), default=arrive[index])
+            arrive[index] = max(arrive[index], latest)
+        settled = [
+            TimedVisit(
+                visit=timed.visit,
+                arrive_minute=arrive[index],
+                leg=timed.leg,
+                stay_minutes=None if stay[index] == timed.visit.place.visit_minutes else stay[index],
+            )
+            for index, timed in enumerate(visits)
+        ]
+        return DaySchedule(day=day, visits=settled, leg_to_end=schedule.leg_to_end, end_minute=schedule.end_minute)
+
+    def waits(self, schedule: DaySchedule) -> list[tuple[int, int]]:
+        """(stop index, idle minutes) before every stop the traveller reaches before it can start."""
+        found = []
+        for index in range(1, len(schedule.visits)):
+            previous, timed = schedule.visits[index - 1], schedule.visits[index]
+            idle = timed.arrive_minute - previous.depart_minute - timed.leg.minutes
+            if idle > 0:
+                found.append((index, idle))
+        return found
+
+    def area_costs(self, days: list[DayContext], visits: list[Visit]) -> dict[int, list[int]]:
+        """Per day index, the cost (minutes of travel) of each visit lying away from the centre of the day's area.
+
+        Areas: the sights split by a balanced geographic clustering, one cluster per day, cluster k for the k-th day
+        of ``days``; a stop costs ``AREA_COST_PER_KM`` per km from its day's centre. All zero for one day or fewer
+        sights than days. Pulls each day into one part of the city without forbidding anything."""
+        sights: dict[str, Point] = {}
+        for visit in visits:
+            if visit.meal is None:
+                sights.setdefault(visit.node_id, (visit.place.location.lat, visit.place.location.lng))
+        if len(days) < 2 or len(sights) < len(days):
+            return {day.index: [0] * len(visits) for day in days}
+        points = list(sights.values())
+        labels = balanced_clusters(points, len(days))
+        costs: dict[int, list[int]] = {}
+        for group, day in enumerate(days):
+            middle = centre([point for point, label in zip(points, labels, strict=True) if label == group])
+            costs[day.index] = [
+                round(AREA_COST_PER_KM * distance_km((visit.place.location.lat, visit.place.location.lng), middle))
+                for visit in visits
+            ]
+        return costs
+
+    def home_days(self, days: list[DayContext], visits: list[Visit], keep: set[str]) -> dict[str, set[int]]:
+        """Per sight (not in ``keep``), the day indices it may go on: the days whose area centre lies within
+        ``HOME_AREA_SLACK_KM`` of its nearest one among the days it is open. Sights open on no such day, meals and
+        ``keep`` (must-includes) are free (absent from the answer)."""
+        areas = self.area_costs(days, visits)
+        homes: dict[str, set[int]] = {}
+        for position, visit in enumerate(visits):
+            if visit.meal is not None or visit.node_id in keep or visit.node_id in homes:
+                continue
+            open_days = [day.index for day in days if self.arrival_windows(visit, day)]
+            if not open_days:
+                continue
+            nearest = min(areas[index][position] for index in open_days)
+            homes[visit.node_id] = {
+                index
+                for index in open_days
+                if areas[index][position] <= nearest + AREA_COST_PER_KM * HOME_AREA_SLACK_KM
+            }
+        return homes
 
     def visit_cost(self, visit: Visit) -> float:
         return visit.place.cost_per_person * self.problem.preferences.travellers

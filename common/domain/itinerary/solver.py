@@ -6,12 +6,20 @@
   ``SetAllowedVehiclesForIndex`` rejects lists).
 - Visits are optional (disjunctions): a sight costs ``SIGHT_BASE_PENALTY + priority * SIGHT_PRIORITY_PENALTY``
   minutes of travel when dropped, a must-include ``MUST_INCLUDE_PENALTY``. A meal venue's lunch and dinner visits
-  share one disjunction, so a place is used at most once in the trip.
-- A ``stops`` dimension caps the stops of a day; ``lunch``/``dinner`` dimensions allow one of each a day and
-  charge ``MEAL_MISSING_PENALTY`` (soft lower bound) on a day that requires the meal and has none.
-- The arc cost is travel minutes. Search: greedy descent (stops at a local optimum, so deterministic whatever
-  the machine speed) from parallel cheapest insertion and from the greedy plan; the time limit is a safety net.
-  Guided local search was tried: bounded by a solution count it ran to the time limit on tiny problems.
+  share one disjunction per use (``Visit.key``), so a sight is used at most once in the trip, a meal venue at most
+  once per use.
+- A ``sights`` dimension caps the sights of a day (meals are not counted); ``lunch``/``dinner`` dimensions allow
+  one of each a day and charge ``MEAL_MISSING_PENALTY`` (soft lower bound) on a day that requires the meal and has
+  none. A meal venue's second use (``Visit.copy`` 1) may not fall on the day of its first.
+- The arc cost is travel minutes, plus, per day, ``planning.AREA_COST_PER_KM`` for each km a stop lies from the
+  centre of the day's area (a balanced geographic clustering of the sights, ``clusters.balanced_clusters``) so each
+  day stays in one part of the city, plus ``REPEAT_VENUE_COST`` for a meal venue's second use. The extra cost of a
+  stop does not depend on its predecessor, so it does not change the best order within a day. Each sight (not a
+  must-include) may only go on the days whose area it belongs to (``PlanningContext.home_days``: its nearest area
+  centre among the days it is open, and any within ``HOME_AREA_SLACK_KM`` more); the cost alone left days spread.
+- Search: greedy descent (stops at a local optimum, so deterministic whatever the machine speed) from parallel
+  cheapest insertion and from the greedy plan; the time limit is a safety net. Guided local search was tried:
+  bounded by a solution count it ran to the time limit on tiny problems.
 - The budget is not modelled here (an even per-day share kept less value in trials); the engine's post-pass
   enforces it.
 """
@@ -34,7 +42,9 @@ MEAL_VENUE_PRIORITY_PENALTY = 5
 MUST_INCLUDE_PENALTY = 2_000_000
 MEAL_MISSING_PENALTY = 100_000
 UNEVEN_DAY_PENALTY = 60  # per sight below a day's even share, in minutes of travel
+REPEAT_VENUE_COST = 45  # minutes of travel: a meal venue's second use is taken only when no new venue is near
 LOCAL_SEARCH_SOLUTION_LIMIT = 100_000
+HOME_AREAS = True  # off: the area cost alone (measured weaker, bench/REPORT.md)
 SOLVE_FROM_INSERTION_TOO = True
 
 
@@ -86,6 +96,13 @@ def solve_routing(
             domains.append(visit_domain)
             allowed.append(visit_vehicles)
     visits = schedulable
+    # Each sight stays in (or next to) its day's part of the city: see ``PlanningContext.home_days``.
+    homes = context.home_days(days, visits, must_include_ids) if HOME_AREAS else {}
+    for position, visit in enumerate(visits):
+        home = homes.get(visit.node_id)
+        if home is not None and visit.meal is None:
+            near = [vehicle for vehicle in allowed[position] if days[vehicle].index in home]
+            allowed[position] = near or allowed[position]
     node_ids = [node for day in days for node in (day.start_node, day.end_node)] + [v.node_id for v in visits]
     node_count = len(node_ids)
     first_visit_node = 2 * day_count
@@ -106,27 +123,17 @@ def solve_routing(
         node_count, day_count, [2 * k for k in range(day_count)], [2 * k + 1 for k in range(day_count)]
     )
     routing = pywrapcp.RoutingModel(manager)
-    arc_cost = routing.RegisterTransitMatrix(travel)
-    routing.SetArcCostEvaluatorOfAllVehicles(arc_cost)
+    for vehicle, extra in enumerate(_stop_costs(context, days, visits)):
+        costs = [[cell + extra[destination] for destination, cell in enumerate(row)] for row in travel]
+        routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitMatrix(costs), vehicle)
 
     time_callback = routing.RegisterTransitMatrix(time_matrix)
     routing.AddDimension(time_callback, horizon, horizon, False, "time")
     time_dimension = routing.GetDimensionOrDie("time")
 
-    is_visit = [0] * first_visit_node + [1] * len(visits)
-    stops_callback = routing.RegisterUnaryTransitVector(is_visit)
-    routing.AddDimensionWithVehicleCapacity(stops_callback, 0, [day.max_stops for day in days], True, "stops")
-    # Keep room for the meals a day needs: sights alone may not fill the cap when a meal venue could come.
+    # The pace caps the sights of a day; meals come on top.
     is_sight = [0] * first_visit_node + [1 if visit.meal is None else 0 for visit in visits]
-    sight_caps = []
-    for vehicle, day in enumerate(days):
-        servable = {
-            visit.meal
-            for position, visit in enumerate(visits)
-            if visit.meal is not None and vehicle in allowed[position]
-        }
-        reserved = sum(1 for meal in day.required_meals if meal in servable)
-        sight_caps.append(max(1, day.max_stops - reserved))
+    sight_caps = [day.max_stops for day in days]
     sights_callback = routing.RegisterUnaryTransitVector(is_sight)
     routing.AddDimensionWithVehicleCapacity(sights_callback, 0, sight_caps, True, "sights")
     # Spread the sights over the days: each sight a day has fewer than an even share costs a little.
@@ -155,7 +162,7 @@ def solve_routing(
         for index in (routing.Start(vehicle), routing.End(vehicle)):
             time_dimension.CumulVar(index).SetRange(offset + day.window.start, offset + day.window.end)
 
-    disjunction_groups: dict[str, list[int]] = {}
+    disjunction_groups: dict[tuple[str, int], list[int]] = {}
     for position, visit in enumerate(visits):
         index = manager.NodeToIndex(first_visit_node + position)
         domain = domains[position]
@@ -166,12 +173,21 @@ def solve_routing(
                 cumul.RemoveInterval(previous_high + 1, next_low - 1)
         if len(allowed[position]) < day_count:
             routing.VehicleVar(index).SetValues([-1, *allowed[position]])
-        disjunction_groups.setdefault(visit.node_id, []).append(index)
+        disjunction_groups.setdefault(visit.key, []).append(index)
 
-    visit_by_place = {visit.node_id: visit for visit in visits}
-    for place_id, indices in disjunction_groups.items():
-        penalty = visit_penalty(visit_by_place[place_id], place_id in must_include_ids)
+    visit_by_key = {visit.key: visit for visit in visits}
+    for key, indices in disjunction_groups.items():
+        penalty = visit_penalty(visit_by_key[key], key[0] in must_include_ids)
         routing.AddDisjunction(indices, penalty, 1)
+    # A meal venue's two uses fall on different days: for each pair, different vehicles or the first unused.
+    solver = routing.solver()
+    for (place_id, copy), second_uses in disjunction_groups.items():
+        if copy == 0:
+            continue
+        for first in disjunction_groups.get((place_id, 0), []):
+            for second in second_uses:
+                first_day, second_day = routing.VehicleVar(first), routing.VehicleVar(second)
+                solver.Add(solver.IsDifferentVar(first_day, second_day) + solver.IsEqualCstVar(first_day, -1) >= 1)
 
     for vehicle in range(day_count):
         routing.AddVariableMinimizedByFinalizer(time_dimension.CumulVar(routing.Start(vehicle)))
@@ -186,12 +202,15 @@ def solve_routing(
     routing.CloseModelWithParameters(parameters)
     solutions = []
     if initial_sequences is not None:
-        node_of = {(visit.node_id, visit.meal): first_visit_node + position for position, visit in enumerate(visits)}
+        node_of = {
+            (visit.node_id, visit.meal, visit.copy): first_visit_node + position
+            for position, visit in enumerate(visits)
+        }
         routes = [
             [
-                manager.NodeToIndex(node_of[(visit.node_id, visit.meal)])
+                manager.NodeToIndex(node_of[(visit.node_id, visit.meal, visit.copy)])
                 for visit in initial_sequences.get(day.index, [])
-                if (visit.node_id, visit.meal) in node_of
+                if (visit.node_id, visit.meal, visit.copy) in node_of
             ]
             for day in days
         ]
@@ -216,3 +235,17 @@ def solve_routing(
         sequences[day.index] = sequence
     hit_time_limit = time.monotonic() - started >= 0.95 * time_limit_seconds
     return RoutingOutcome(sequences=sequences, hit_time_limit=hit_time_limit)
+
+
+def _stop_costs(context: PlanningContext, days: list[DayContext], visits: list[Visit]) -> list[list[int]]:
+    """Per day, the extra cost of arriving at each node (day start and end nodes first, as in the model)."""
+    depots = [0] * (2 * len(days))
+    areas = context.area_costs(days, visits)
+    return [
+        depots
+        + [
+            areas[day.index][position] + (REPEAT_VENUE_COST if visit.copy else 0)
+            for position, visit in enumerate(visits)
+        ]
+        for day in days
+    ]

@@ -18,6 +18,7 @@ from common.domain.itinerary.models import (
     MealKind,
     OpeningPeriod,
     Place,
+    Stop,
     TravelMatrix,
     TravelMode,
     TripProblem,
@@ -39,6 +40,7 @@ RULES = (
     "avoided",
     "place_repeated",
     "budget_exceeded",
+    "idle_gap",
 )
 
 _Span = tuple[dt.datetime, dt.datetime]
@@ -148,6 +150,7 @@ class _Checker:
     def run(self) -> Iterator[Violation]:
         seen_dates: set[dt.date] = set()
         seen_places: dict[str, int] = {}
+        seen_uses: dict[str, list[tuple[int, bool]]] = {}
         for day_index, day in enumerate(self.plan.days):
             trip_day = (day.date - self.problem.start_date).days
             if not self.problem.start_date <= day.date <= self.problem.end_date:
@@ -163,8 +166,12 @@ class _Checker:
                     rule="duplicate_date", day_index=day_index, stop_index=None, message=f"{day.date} twice"
                 )
             seen_dates.add(day.date)
+            today: set[str] = set()
             for stop_index, stop in enumerate(day.stops):
-                if stop.place_id in seen_places:
+                # A meal venue may serve a meal on a second, different day; nothing else comes back.
+                earlier = seen_uses.get(stop.place_id, [])
+                second_meal = self.is_meal(stop) and len(earlier) == 1 and earlier[0][1] and stop.place_id not in today
+                if (earlier and not second_meal) or stop.place_id in today:
                     yield Violation(
                         rule="place_repeated",
                         day_index=day_index,
@@ -172,18 +179,39 @@ class _Checker:
                         message=f"{stop.place_id} already planned on day {seen_places[stop.place_id]}",
                     )
                 seen_places.setdefault(stop.place_id, day_index)
+                seen_uses.setdefault(stop.place_id, []).append((day_index, self.is_meal(stop)))
+                today.add(stop.place_id)
             yield from self.check_day(day_index, trip_day, day)
         yield from self.check_trip(seen_places)
 
+    def is_meal(self, stop: Stop) -> bool:
+        """A stop counts as a meal when its venue serves the meal it is marked with (any meal it serves when the stop
+        is unmarked, as in user-edited days) and it starts inside that meal's window."""
+        place = self.places.get(stop.place_id)
+        if place is None:
+            return False
+        windows = {MealKind.LUNCH: self.preferences.lunch_window, MealKind.DINNER: self.preferences.dinner_window}
+        kinds = [stop.meal] if stop.meal is not None else list(place.meal_kinds)
+        return any(
+            kind in place.meal_kinds
+            and (window := windows[kind]) is not None
+            and window.start <= stop.arrive_minute <= window.end
+            for kind in kinds
+        )
+
     def check_day(self, day_index: int, trip_day: int, day: DayPlan) -> Iterator[Violation]:
         anchor = self.problem.anchors[0] if len(self.problem.anchors) == 1 else self.problem.anchors[trip_day]
-        if len(day.stops) > self.stop_cap:
+        sights = sum(1 for stop in day.stops if not self.is_meal(stop))
+        if sights > self.stop_cap:
             yield Violation(
                 rule="too_many_stops",
                 day_index=day_index,
                 stop_index=None,
-                message=f"{len(day.stops)} stops, the pace allows {self.stop_cap}",
+                message=f"{sights} sights, the pace allows {self.stop_cap} (meals not counted)",
             )
+        idle_excused = any(
+            warning.code == WarningCode.IDLE_GAP and warning.day_index == day_index for warning in self.plan.warnings
+        )
         position, free_from = anchor.start_node_id, None
         for stop_index, stop in enumerate(day.stops):
             place = self.places.get(stop.place_id)
@@ -230,6 +258,16 @@ class _Checker:
                     stop_index=stop_index,
                     message=f"arrives {_clock(stop.arrive_minute)}, cannot be there before {_clock(earliest)}",
                 )
+            elif free_from is not None and not idle_excused:
+                idle = stop.arrive_minute - earliest
+                if idle > self.preferences.max_idle_minutes:
+                    yield Violation(
+                        rule="idle_gap",
+                        day_index=day_index,
+                        stop_index=stop_index,
+                        message=f"{idle} idle minutes before {place.id} at {_clock(stop.arrive_minute)}"
+                        " and no warning says why",
+                    )
             if stop.arrive_minute < self.window.start or stop.depart_minute > self.window.end:
                 yield Violation(
                     rule="day_window", day_index=day_index, stop_index=stop_index, message="outside the day window"
@@ -252,7 +290,7 @@ class _Checker:
             if meal_window is None:
                 continue
             overlap = min(self.window.end, meal_window.end) - max(self.window.start, meal_window.start)
-            if overlap < self.preferences.meal_required_overlap_minutes:
+            if overlap < self.preferences.meal_required_overlap_minutes or meal in self.preferences.skip_meals:
                 continue
             has_meal = any(
                 stop.place_id in self.places

@@ -50,6 +50,11 @@ GENERIC_NAME_WORDS = frozenset(
 )
 
 
+def casefolded(text: str) -> str:
+    """Casefolded with spaces collapsed: the key under which a name is looked up or hashed (accents kept)."""
+    return " ".join(text.casefold().split())
+
+
 def _folded(name: str) -> str:
     """Casefolded, accents dropped (combining diacritical marks, U+0300-U+036F), spaces collapsed: "Zócalo" and
     "Zocalo" fold alike, as Google finds either. Marks belonging to other scripts (kana, Thai) stay."""

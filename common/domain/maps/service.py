@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import time
@@ -20,6 +21,18 @@ from common.domain.maps.cache import (
     sha256_key,
 )
 from common.domain.maps.errors import MapsApiDisabled, MapsPlaceNotFound
+from common.domain.maps.legs import (
+    CachedLeg,
+    LegDoc,
+    LegQuery,
+    LegStore,
+    area_of,
+    doc_id,
+    leg_key,
+    straight_metres,
+    time_band,
+    transit_bands,
+)
 from common.domain.maps.matrix import Tile, element_limit, plan_tiles
 from common.domain.maps.models import (
     Destination,
@@ -86,6 +99,8 @@ SEARCH_FIELDS = tuple(f"places.{name}" for name in PLACE_SUMMARY_FIELDS)
 MATRIX_FIELDS = ("originIndex", "destinationIndex", "status", "condition", "duration", "distanceMeters")
 ROUTE_FIELDS = ("routes.duration", "routes.distanceMeters")
 ROUTE_POLYLINE_FIELDS = ("routes.polyline.encodedPolyline",)
+ROUTE_LEG_FIELDS = ("routes.legs.duration", "routes.legs.distanceMeters")
+MAX_ESSENTIALS_INTERMEDIATES = 10  # Compute Routes bills Essentials up to 10 intermediate waypoints, Pro above
 LOCALITY_TYPES = frozenset(
     {
         "locality",
@@ -154,6 +169,9 @@ class MapsConfig:
     place_ttl_seconds: int = 7 * DAY
     search_ttl_seconds: int = 1 * DAY
     route_ttl_seconds: int = 30 * DAY
+    # List prices (USD per 1,000) that decide how missing legs are fetched: Compute Routes requests or matrix elements.
+    route_request_usd_per_1000: float = 5.0
+    matrix_element_usd_per_1000: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> MapsConfig:
@@ -208,6 +226,7 @@ class MapsService:
         caching = config.caching_enabled
         self._l1 = TtlLruCache(config.l1_max_size if caching else 0, config.l1_ttl_seconds, clock)
         self._l2 = FirestoreCache(firestore_client, clock) if caching and firestore_client is not None else None
+        self._legs = LegStore(firestore_client if caching else None, ROUTE_CACHE, clock)
         self._flights: SingleFlight[Any] = SingleFlight()
         self._guard = CallGuard(
             TokenBucket(config.requests_per_second, config.burst_limit, sleep=sleep),
@@ -471,8 +490,9 @@ class MapsService:
     ) -> TravelMatrix:
         """Durations and distances for every origin -> destination pair (ids must name one location each).
 
-        Pairs are cached one by one (partial hits work); the misses are fetched in as few requests as the element
-        limits allow. Elements that failed upstream come back with status ERROR and are not cached.
+        Pairs are cached one by one (partial hits work) in the compact leg documents ``route_legs`` uses (transit:
+        band ``now``, no departure time); the misses are fetched in as few requests as the element limits allow.
+        Elements that failed upstream come back with status ERROR and are not cached.
         """
         self._require((self.config.distance_matrix_enabled, "MAPS_DISTANCE_MATRIX_API_ENABLED", "travel matrices"))
         counted = usage_or_new(usage)
@@ -480,6 +500,8 @@ class MapsService:
         destination_points = {point.id: point for point in map(Waypoint.of, destinations)}
         results: dict[tuple[str, str], TravelTime] = {}
         keys: dict[tuple[str, str], str] = {}
+        slots: dict[tuple[str, str], tuple[str, str]] = {}
+        band = time_band(mode, None)
         for origin in origin_points.values():
             for dest in destination_points.values():
                 if origin.id == dest.id:
@@ -487,28 +509,33 @@ class MapsService:
                         origin_id=origin.id, destination_id=dest.id, status="OK", duration_s=0, distance_m=0
                     )
                 else:
-                    keys[(origin.id, dest.id)] = self._pair_key(mode, origin, dest)
+                    area = area_of(origin.location.latitude, origin.location.longitude)
+                    slots[(origin.id, dest.id)] = (doc_id(mode, band, area), leg_key(origin, dest))
+                    keys[(origin.id, dest.id)] = "/".join(slots[(origin.id, dest.id)])
         caching = self.config.caching_enabled
         if caching:
             for pair, key in keys.items():
-                cached = self._l1.get(f"{ROUTE_CACHE}/{key}")
-                if cached is not None:
-                    results[pair] = cached
+                cached = self._l1.get(f"legs/{key}")
+                if isinstance(cached, CachedLeg):
+                    results[pair] = cached.as_travel_time(*pair)
                     counted.hit("l1")
-        if caching and self._l2 is not None:
-            wanted = {keys[pair]: pair for pair in keys if pair not in results}
-            for key, hit in self._l2.get_many(ROUTE_CACHE, wanted).items():
-                try:
-                    entry = TravelTime.model_validate(hit.data)
-                except ValueError:
-                    continue
-                results[wanted[key]] = entry
-                self._l1.set(f"{ROUTE_CACHE}/{key}", entry, hit.remaining_seconds)
-                counted.hit("l2")
+        docs: dict[str, LegDoc] = {}
+        if caching and self._legs.enabled:
+            wanted = [pair for pair in keys if pair not in results]
+            docs = self._legs.read({slots[pair][0] for pair in wanted}) if wanted else {}
+            for pair in wanted:
+                name, key = slots[pair]
+                hit = docs[name].entries.get(key) if name in docs else None
+                if hit is not None:
+                    results[pair] = hit.as_travel_time(*pair)
+                    self._l1.set(f"legs/{keys[pair]}", hit)
+                    counted.hit("l2")
         missing = [pair for pair in keys if pair not in results]
         counted.miss("matrix_element", len(missing))
         tiles = plan_tiles(missing, list(origin_points), list(destination_points), element_limit(mode))
-        fresh: dict[str, dict[str, Any]] = {}
+        fresh: dict[str, dict[str, CachedLeg]] = {}
+        meta: dict[str, dict[str, str]] = {}
+        now = self._clock()
         for tile in tiles:
             tile_key = sha256_key(
                 "tile|" + "|".join(keys.get((o, d), "-") for o in tile.origin_ids for d in tile.destination_ids)
@@ -524,10 +551,15 @@ class MapsService:
                 if pair in keys and pair not in results:
                     results[pair] = entry
                     if caching and entry.status != "ERROR":
-                        self._l1.set(f"{ROUTE_CACHE}/{keys[pair]}", entry)
-                        fresh[keys[pair]] = entry.model_dump(mode="json")
-        if self._l2 is not None and fresh:
-            self._l2.put_many(ROUTE_CACHE, fresh, self.config.route_ttl_seconds)
+                        origin = origin_points[pair[0]]
+                        cached_leg = CachedLeg.of(entry, straight_metres(origin, destination_points[pair[1]]), now)
+                        self._l1.set(f"legs/{keys[pair]}", cached_leg)
+                        name, key = slots[pair]
+                        fresh.setdefault(name, {})[key] = cached_leg
+                        area = area_of(origin.location.latitude, origin.location.longitude)
+                        meta[name] = {"mode": mode.value, "band": band, "area": area}
+        if fresh:
+            self._legs.write(fresh, docs, meta)
         ordered = tuple(
             results.get((o, d)) or TravelTime(origin_id=o, destination_id=d, status="ERROR")
             for o in origin_points
@@ -544,6 +576,7 @@ class MapsService:
         destination_points: dict[str, Waypoint],
         mode: TravelMode,
         usage: MapsUsage,
+        departure: dt.datetime | None = None,
     ) -> list[TravelTime]:
         def waypoint(point: Waypoint) -> routing_v2.Waypoint:
             return routing_v2.Waypoint(
@@ -560,6 +593,8 @@ class MapsService:
         )
         if mode is TravelMode.DRIVE:
             request.routing_preference = routing_v2.RoutingPreference.TRAFFIC_UNAWARE  # type: ignore[assignment]
+        if mode is TravelMode.TRANSIT and departure is not None:
+            request.departure_time = departure
         elements = self._upstream(
             "compute_route_matrix",
             lambda: list(
@@ -596,6 +631,213 @@ class MapsService:
             else:
                 entries.append(TravelTime(origin_id=origin_id, destination_id=destination_id, status="ERROR"))
         return entries
+
+    # -- legs a plan uses: compact cache, fewest billable units ------------------------------------------------
+
+    def route_legs(
+        self, queries: Sequence[LegQuery], mode: TravelMode, *, usage: MapsUsage | None = None
+    ) -> list[TravelTime]:
+        """Real travel for each query, in order: status OK or ROUTE_NOT_FOUND, or ERROR for an element a route matrix
+        could not compute. A request that fails through its retries raises (``MapsUnavailable``, ...), as elsewhere.
+
+        Cached per area, mode and time band in few documents (``common.domain.maps.legs``); the misses are fetched
+        with the fewest billable units: per time band, Compute Routes (walking and driving chain consecutive legs
+        through up to ``MAX_ESSENTIALS_INTERMEDIATES`` intermediate waypoints; transit legs go one by one, with their
+        departure time) or one route matrix over the misses' origins and destinations, whichever bills less.
+        """
+        if not self.config.directions_enabled:  # Compute Routes off: legs come from route matrices
+            self._require(
+                (self.config.distance_matrix_enabled, "MAPS_DISTANCE_MATRIX_API_ENABLED", "travel legs"),
+            )
+        counted = usage_or_new(usage)
+        caching = self.config.caching_enabled
+        results: list[TravelTime | None] = [None] * len(queries)
+        slots: list[tuple[str, str]] = []
+        pending: list[int] = []
+        for index, query in enumerate(queries):
+            origin, destination = query.origin, query.destination
+            slot = (
+                doc_id(mode, query.band(mode), area_of(origin.location.latitude, origin.location.longitude)),
+                leg_key(origin, destination),
+            )
+            slots.append(slot)
+            if origin.id == destination.id:
+                results[index] = TravelTime(
+                    origin_id=origin.id, destination_id=destination.id, status="OK", duration_s=0, distance_m=0
+                )
+                continue
+            cached = self._l1.get(f"legs/{slot[0]}/{slot[1]}") if caching else None
+            if isinstance(cached, CachedLeg):
+                results[index] = cached.as_travel_time(origin.id, destination.id)
+                counted.hit("l1")
+            else:
+                pending.append(index)
+        docs: dict[str, LegDoc] = {}
+        if pending and caching and self._legs.enabled:
+            docs = self._legs.read({slots[index][0] for index in pending})
+            still = []
+            for index in pending:
+                name, key = slots[index]
+                hit = docs[name].entries.get(key) if name in docs else None
+                if hit is None:
+                    still.append(index)
+                    continue
+                query = queries[index]
+                results[index] = hit.as_travel_time(query.origin.id, query.destination.id)
+                self._l1.set(f"legs/{name}/{key}", hit)
+                counted.hit("l2")
+            pending = still
+        if pending:
+            first_of: dict[tuple[str, str], int] = {}
+            for index in pending:
+                first_of.setdefault(slots[index], index)
+            unique = list(first_of.values())  # the same leg in the same band is fetched once
+            counted.miss("leg", len(unique))
+            answers = dict(
+                zip(unique, self._fetch_legs([queries[index] for index in unique], mode, counted), strict=True)
+            )
+            fetched = [answers[first_of[slots[index]]] for index in pending]
+            now = self._clock()
+            fresh: dict[str, dict[str, CachedLeg]] = {}
+            meta: dict[str, dict[str, str]] = {}
+            for index, travel in zip(pending, fetched, strict=True):
+                results[index] = travel
+                if travel.status == "ERROR" or not caching:
+                    continue
+                query, (name, key) = queries[index], slots[index]
+                entry = CachedLeg.of(travel, straight_metres(query.origin, query.destination), now)
+                self._l1.set(f"legs/{name}/{key}", entry)
+                fresh.setdefault(name, {})[key] = entry
+                meta[name] = {
+                    "mode": mode.value,
+                    "band": query.band(mode),
+                    "area": area_of(query.origin.location.latitude, query.origin.location.longitude),
+                }
+            self._legs.write(fresh, docs, meta)
+        return [
+            result or TravelTime(origin_id=query.origin.id, destination_id=query.destination.id, status="ERROR")
+            for result, query in zip(results, queries, strict=True)
+        ]
+
+    def cached_legs(self, mode: TravelMode, near: Waypoint | Place | Destination) -> dict[str, CachedLeg]:
+        """Every fresh cached real leg of ``mode`` starting in the area of ``near`` (all time bands): the samples
+        that calibrate travel estimates for a city, by leg key (``legs.leg_key``). Reads at most 16 documents (one
+        per transit band); no Maps call."""
+        if not self.config.caching_enabled or not self._legs.enabled:
+            return {}
+        point = Waypoint.of(near)
+        area = area_of(point.location.latitude, point.location.longitude)
+        bands = transit_bands() if mode is TravelMode.TRANSIT else ["any"]
+        docs = self._legs.read(doc_id(mode, band, area) for band in bands)
+        return {key: leg for found in docs.values() for key, leg in found.entries.items()}
+
+    def _fetch_legs(self, queries: list[LegQuery], mode: TravelMode, usage: MapsUsage) -> list[TravelTime]:
+        """Fetch ``queries`` (all misses) with the cheapest of the request shapes above; results in order."""
+        by_band: dict[str, list[int]] = {}
+        for index, query in enumerate(queries):
+            by_band.setdefault(query.band(mode), []).append(index)
+        jobs: list[Callable[[], list[tuple[int, TravelTime]]]] = []
+        for indexes in by_band.values():
+            chains = self._chains(queries, indexes, mode)
+            origins = list(dict.fromkeys(queries[index].origin.id for index in indexes))
+            destinations = list(dict.fromkeys(queries[index].destination.id for index in indexes))
+            pairs = [(queries[index].origin.id, queries[index].destination.id) for index in indexes]
+            elements = sum(tile.elements for tile in plan_tiles(pairs, origins, destinations, element_limit(mode)))
+            routes_usd = len(chains) * self.config.route_request_usd_per_1000
+            matrix_usd = elements * self.config.matrix_element_usd_per_1000
+            matrix_cheaper = matrix_usd < routes_usd and self.config.distance_matrix_enabled
+            if matrix_cheaper or not self.config.directions_enabled:
+                jobs.append(lambda indexes=indexes: self._legs_by_matrix(queries, indexes, mode, usage))  # type: ignore[misc]
+            else:
+                for chain in chains:
+                    jobs.append(lambda chain=chain: self._legs_by_route(queries, chain, mode, usage))  # type: ignore[misc]
+        answers = fan_out(lambda job: job(), jobs, self.config.max_concurrency)
+        found = {index: travel for answer in answers for index, travel in answer}
+        return [
+            found.get(index)
+            or TravelTime(origin_id=query.origin.id, destination_id=query.destination.id, status="ERROR")
+            for index, query in enumerate(queries)
+        ]
+
+    @staticmethod
+    def _chains(queries: list[LegQuery], indexes: list[int], mode: TravelMode) -> list[list[int]]:
+        """Consecutive legs (one's destination is the next one's origin) as one route through intermediate
+        waypoints; transit takes no intermediates, so each of its legs is a chain of one."""
+        chains: list[list[int]] = []
+        for index in indexes:
+            if (
+                chains
+                and mode is not TravelMode.TRANSIT
+                and len(chains[-1]) <= MAX_ESSENTIALS_INTERMEDIATES
+                and queries[chains[-1][-1]].destination.id == queries[index].origin.id
+            ):
+                chains[-1].append(index)
+            else:
+                chains.append([index])
+        return chains
+
+    @staticmethod
+    def _waypoint(point: Waypoint) -> routing_v2.Waypoint:
+        return routing_v2.Waypoint(
+            location={"lat_lng": {"latitude": point.location.latitude, "longitude": point.location.longitude}}
+        )
+
+    def _legs_by_route(
+        self, queries: list[LegQuery], chain: list[int], mode: TravelMode, usage: MapsUsage
+    ) -> list[tuple[int, TravelTime]]:
+        first, last = queries[chain[0]], queries[chain[-1]]
+        request = routing_v2.ComputeRoutesRequest(
+            origin=self._waypoint(first.origin),
+            destination=self._waypoint(last.destination),
+            intermediates=[self._waypoint(queries[index].origin) for index in chain[1:]],
+            travel_mode=_MODE_TO_PROTO[mode],
+        )
+        if mode is TravelMode.DRIVE:
+            request.routing_preference = routing_v2.RoutingPreference.TRAFFIC_UNAWARE  # type: ignore[assignment]
+        if mode is TravelMode.TRANSIT and first.departure is not None:
+            request.departure_time = first.departure
+        response = self._upstream(
+            "compute_routes",
+            lambda: self._routes.get().compute_routes(
+                request, retry=None, timeout=self.config.request_timeout, metadata=_mask(ROUTE_LEG_FIELDS)
+            ),
+            usage,
+        )
+        legs = list(response.routes[0].legs) if response.routes else []
+        if len(legs) != len(chain):
+            if len(chain) > 1:  # no route through every stop: ask leg by leg to find which one has none
+                return [item for index in chain for item in self._legs_by_route(queries, [index], mode, usage)]
+            status = "ROUTE_NOT_FOUND" if not response.routes else "ERROR"
+            return [
+                (chain[0], TravelTime(origin_id=first.origin.id, destination_id=first.destination.id, status=status))
+            ]
+        return [
+            (
+                index,
+                TravelTime(
+                    origin_id=queries[index].origin.id,
+                    destination_id=queries[index].destination.id,
+                    status="OK",
+                    duration_s=convert.duration_seconds(leg.duration),
+                    distance_m=max(0, int(leg.distance_meters)),
+                ),
+            )
+            for index, leg in zip(chain, legs, strict=True)
+        ]
+
+    def _legs_by_matrix(
+        self, queries: list[LegQuery], indexes: list[int], mode: TravelMode, usage: MapsUsage
+    ) -> list[tuple[int, TravelTime]]:
+        origins = {queries[index].origin.id: queries[index].origin for index in indexes}
+        destinations = {queries[index].destination.id: queries[index].destination for index in indexes}
+        departures = [queries[index].departure for index in indexes]
+        departure = min((when for when in departures if when is not None), default=None)
+        wanted = [(queries[index].origin.id, queries[index].destination.id) for index in indexes]
+        entries: dict[tuple[str, str], TravelTime] = {}
+        for tile in plan_tiles(wanted, list(origins), list(destinations), element_limit(mode)):
+            found = self._fetch_tile(tile, origins, destinations, mode, usage, departure)
+            entries.update({(entry.origin_id, entry.destination_id): entry for entry in found})
+        return [(index, entries[pair]) for index, pair in zip(indexes, wanted, strict=True) if pair in entries]
 
     def route(
         self,

@@ -7,23 +7,22 @@ Pure of Firestore: takes the stored trip and a ``MapsService``, returns the new 
 
 from __future__ import annotations
 
-import copy
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from common.domain.itinerary import DayAnchor, DayPlan, Itinerary, Pace, Preferences, Producer, TripProblem, validate
 from common.domain.itinerary import Stop as EngineStop
-from common.domain.itinerary.models import DEFAULT_PACE_POLICIES, Leg, TravelMode
+from common.domain.itinerary.models import Leg, TravelMode, with_day_windows
 from common.domain.maps import LatLng, MapsService, MapsUsage, Place, PlaceSearch, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.names import names_match
-from common.domain.maps_engine import engine_matrix, engine_place, fallback_description
+from common.domain.maps_engine import engine_day_matrix, engine_place, fallback_description
 from common.foundation.concurrency import fan_out
 from common.foundation.config import Settings
 from common.foundation.errors import PermanentError
 from common.foundation.log import get_logger
+from common.services.trips.models import Day, Money, Stop, TravelLeg, Trip
+from common.services.trips.models import LatLng as StopLocation
 
 logger = get_logger(__name__)
 SEARCH_RESULTS = 3
@@ -40,6 +39,7 @@ RULE_WORDS = {
     "place_repeated": "planned twice",
     "avoided": "avoided",
     "unknown_place": "unknown place",
+    "idle_gap": "idle time",
 }
 
 
@@ -53,7 +53,7 @@ class EnrichmentFailed(PermanentError):
 class DayEnrichment:
     """Working state of one day: the stored stops, and the Maps place of each (None while unresolved)."""
 
-    day: dict[str, Any]
+    day: Day
     places: list[Place | None] = field(default_factory=list)
 
 
@@ -70,32 +70,27 @@ def _clock(minute: int) -> str:
 class TripEnricher:
     """Enriches the days of one trip; ``usage`` counts the Maps work."""
 
-    def __init__(
-        self, trip: Mapping[str, Any], maps: MapsService, usage: MapsUsage, settings: Settings, fan_out: int = 8
-    ) -> None:
-        destination = trip.get("destination")
-        if not isinstance(destination, Mapping) or not destination.get("place_id"):
+    def __init__(self, trip: Trip, maps: MapsService, usage: MapsUsage, settings: Settings, fan_out: int = 8) -> None:
+        destination = trip.destination
+        if destination is None or not destination.place_id:
             raise EnrichmentFailed("the trip has no resolved destination")
         self.trip = trip
         self.fan_out = max(1, fan_out)
         self.maps = maps
         self.usage = usage
         self.settings = settings
-        self.language = str(trip.get("language") or "en")
-        self.transport = str(trip.get("transport") or "transit")
-        self.travellers = int(trip.get("travelers") or 1)
-        self.currency = str((trip.get("budget") or {}).get("currency") or settings.default_budget_currency)
-        location = destination.get("location") or {}
+        self.language = trip.language
+        self.transport = trip.transport
+        self.travellers = trip.travelers
+        self.currency = trip.currency or settings.default_budget_currency
         self.anchor = Waypoint(
-            id=str(destination["place_id"]),
-            location=LatLng(latitude=float(location.get("lat", 0.0)), longitude=float(location.get("lng", 0.0))),
+            id=destination.place_id,
+            location=LatLng(latitude=destination.location.lat, longitude=destination.location.lng),
         )
-        self.destination_name = str(destination.get("name") or "the destination")
-        try:
-            self.pace = Pace(str(trip.get("pace") or "moderate"))
-        except ValueError:
-            self.pace = Pace.MODERATE
-        self.window = DEFAULT_PACE_POLICIES[self.pace].day_window
+        self.destination_name = destination.name or "the destination"
+        self.pace = Pace(trip.pace)
+        self.pace_policies = with_day_windows(settings.day_windows())
+        self.window = self.pace_policies[self.pace].day_window
 
     # ----- resolving ------------------------------------------------------------------------------------------
 
@@ -119,53 +114,52 @@ class TripEnricher:
             return None
         return next((place for place in found if names_match(name, place.name)), None)
 
-    def resolve(self, day: dict[str, Any]) -> DayEnrichment:
-        ids = [stop["place_id"] for stop in day["stops"] if stop.get("place_id")]
+    def resolve(self, day: Day) -> DayEnrichment:
+        ids = [stop.place_id for stop in day.stops if stop.place_id]
         known: dict[str, Place] = {}
         if ids:
             try:
                 known = self.maps.get_places(ids, language_code=self.language, usage=self.usage)
             except MapsPlaceNotFound:
                 known = {place_id: found for place_id in ids if (found := self._place_by_id(place_id)) is not None}
-        named = [str(stop.get("name") or "") for stop in day["stops"] if not stop.get("place_id")]
+        named = [stop.name for stop in day.stops if not stop.place_id]
         by_name = dict(zip(named, fan_out(self._place_by_name, named, self.fan_out), strict=True))
         working = DayEnrichment(day=day)
-        for stop in day["stops"]:
-            stop["warnings"] = []
+        for stop in day.stops:
+            stop.warnings = []
             place: Place | None
-            if stop.get("place_id"):
-                place = known.get(stop["place_id"])
+            if stop.place_id:
+                place = known.get(stop.place_id)
                 if place is None:
-                    stop["warnings"].append("Google Maps does not know this place id")
+                    stop.warnings.append("Google Maps does not know this place id")
             else:
-                place = by_name.get(str(stop.get("name") or ""))
+                place = by_name.get(stop.name)
                 if place is None:
-                    stop["warnings"].append(f"not found on Google Maps near {self.destination_name}")
+                    stop.warnings.append(f"not found on Google Maps near {self.destination_name}")
             if place is not None:
                 self._fill_details(stop, place)
             working.places.append(place)
         return working
 
-    def _fill_details(self, stop: dict[str, Any], place: Place) -> None:
+    def _fill_details(self, stop: Stop, place: Place) -> None:
         engine = engine_place(place, 1.0, self.currency)
-        stop["place_id"] = place.id
-        stop["name"] = place.name[:120]
-        stop["category"] = place.category
-        stop["location"] = {"lat": place.location.latitude, "lng": place.location.longitude}
-        stop["cost_estimate"] = {
-            "amount": round(engine.cost_per_person * self.travellers, 2),
-            "currency": self.currency,
-        }
-        if not stop.get("description"):
-            stop["description"] = fallback_description(place)
+        stop.place_id = place.id
+        stop.name = place.name[:120]
+        stop.category = place.category
+        stop.location = StopLocation(lat=place.location.latitude, lng=place.location.longitude)
+        stop.cost_estimate = Money(amount=round(engine.cost_per_person * self.travellers, 2), currency=self.currency)
+        if not stop.description:
+            stop.description = fallback_description(place)
 
     # ----- travel and times -----------------------------------------------------------------------------------
 
     def schedule(self, working: DayEnrichment) -> TripProblem:
-        """Legs from a travel matrix over the day's places; automatic stops timed from it; the day's problem."""
+        """Legs of the day in its order (only those: ``engine_day_matrix``); automatic stops timed from them; the
+        day's problem."""
         resolved = {place.id: place for place in working.places if place is not None}
         nodes = [self.anchor] + [Waypoint.of(place) for place in resolved.values() if place.id != self.anchor.id]
-        matrix = engine_matrix(self.maps, nodes, self.transport, self.usage)
+        order = [self.anchor.id] + [place.id for place in working.places if place is not None] + [self.anchor.id]
+        matrix = engine_day_matrix(self.maps, nodes, order, self.transport, self.usage)
         position = matrix.position()
         mode = TravelMode(self.transport)
 
@@ -180,40 +174,37 @@ class TripEnricher:
             )
 
         at, free_from, travel_total = self.anchor.id, self.window.start, 0
-        for stop, place in zip(working.day["stops"], working.places, strict=True):
+        for stop, place in zip(working.day.stops, working.places, strict=True):
             if place is None:
-                stop["travel_from_previous"] = None
-                if stop.get("timing") == "auto":
-                    stop["arrive"] = _clock(free_from)
-                    stop["depart"] = _clock(free_from + int(stop.get("duration_min") or 60))
-                free_from = _minutes(stop["depart"])
+                stop.travel_from_previous = None
+                if stop.timing == "auto":
+                    stop.arrive = _clock(free_from)
+                    stop.depart = _clock(free_from + (stop.duration_min or 60))
+                free_from = _minutes(stop.depart)
                 continue
             travel = leg(at, place.id)
-            stop["travel_from_previous"] = (
+            stop.travel_from_previous = (
                 None
                 if travel is None
-                else {"mode": travel.mode.value, "duration_min": travel.minutes, "distance_m": travel.metres}
+                else TravelLeg(mode=travel.mode.value, duration_min=travel.minutes, distance_m=travel.metres)
             )
             travel_total += travel.minutes if travel else 0
-            if stop.get("timing") == "auto":
+            if stop.timing == "auto":
                 arrive = free_from + (travel.minutes if travel else 0)
-                stop["arrive"] = _clock(arrive)
-                stop["depart"] = _clock(arrive + max(MIN_VISIT_MIN, place.visit_minutes))
-            stop["duration_min"] = max(0, _minutes(stop["depart"]) - _minutes(stop["arrive"]))
-            at, free_from = place.id, _minutes(stop["depart"])
+                stop.arrive = _clock(arrive)
+                stop.depart = _clock(arrive + max(MIN_VISIT_MIN, place.visit_minutes))
+            stop.duration_min = max(0, _minutes(stop.depart) - _minutes(stop.arrive))
+            at, free_from = place.id, _minutes(stop.depart)
         if at != self.anchor.id:
             back = leg(at, self.anchor.id)
             travel_total += back.minutes if back else 0
-        working.day["travel_min"] = travel_total
-        working.day["cost_estimate"] = {
-            "amount": round(
-                sum(float((stop.get("cost_estimate") or {}).get("amount") or 0) for stop in working.day["stops"]), 2
-            ),
-            "currency": self.currency,
-        }
+        working.day.travel_min = travel_total
+        working.day.cost_estimate = Money(
+            amount=round(sum(stop.cost_estimate.amount for stop in working.day.stops), 2), currency=self.currency
+        )
         return TripProblem(
-            start_date=self.trip["start_date"],
-            end_date=self.trip["end_date"],
+            start_date=self.trip.start_date,
+            end_date=self.trip.end_date,
             anchors=[DayAnchor(start_node_id=self.anchor.id, end_node_id=self.anchor.id)],
             places=[
                 engine_place(place, 1.0, self.currency) for place in resolved.values() if place.id != self.anchor.id
@@ -222,24 +213,25 @@ class TripEnricher:
             preferences=Preferences(
                 pace=self.pace, max_places_per_day=self.settings.max_places_per_day, travellers=self.travellers
             ),
+            pace_policies=self.pace_policies,
         )
 
     # ----- validation -----------------------------------------------------------------------------------------
 
     def check(self, working: DayEnrichment, problem: TripProblem) -> None:
         """Run the validator over the day's resolved stops; store its findings as stop and day warnings."""
-        stops = working.day["stops"]
+        stops = working.day.stops
         planned = [index for index, place in enumerate(working.places) if place is not None]
         plan = Itinerary(
             days=[
                 DayPlan(
-                    date=working.day["date"],
+                    date=working.day.date,
                     stops=[
                         EngineStop(
-                            place_id=str(stops[index]["place_id"]),
-                            name=str(stops[index]["name"]),
-                            arrive_minute=_minutes(stops[index]["arrive"]),
-                            depart_minute=_minutes(stops[index]["depart"]),
+                            place_id=str(stops[index].place_id),
+                            name=stops[index].name,
+                            arrive_minute=_minutes(stops[index].arrive),
+                            depart_minute=_minutes(stops[index].depart),
                         )
                         for index in planned
                     ],
@@ -247,7 +239,7 @@ class TripEnricher:
             ],
             produced_by=Producer.USER,
         )
-        names = {str(stops[index]["place_id"]): str(stops[index]["name"]) for index in planned}
+        names = {str(stops[index].place_id): stops[index].name for index in planned}
         day_warnings: list[str] = []
         for violation in validate(problem, plan):
             message = violation.message
@@ -257,50 +249,50 @@ class TripEnricher:
                 message = "already on this day"
             text = f"{RULE_WORDS.get(violation.rule, violation.rule)}: {message}"
             if violation.stop_index is not None and violation.stop_index < len(planned):
-                stops[planned[violation.stop_index]]["warnings"].append(text)
+                stops[planned[violation.stop_index]].warnings.append(text)
             else:
                 day_warnings.append(text)
-        working.day["warnings"] = day_warnings
+        working.day.warnings = day_warnings
 
-    def enrich_day(self, day: Mapping[str, Any]) -> dict[str, Any]:
-        working = self.resolve(copy.deepcopy(dict(day)))
+    def enrich_day(self, day: Day) -> Day:
+        working = self.resolve(day.model_copy(deep=True))
         problem = self.schedule(working)
         self.check(working, problem)
         return working.day
 
 
-def _mark_repeats(days: list[dict[str, Any]], changed: set[str]) -> None:
+def _mark_repeats(days: list[Day], changed: set[str]) -> None:
     """A place planned on two days: warn on its stops of the changed days (the validator sees one day at a time)."""
     first_date: dict[str, str] = {}
     for day in days:
-        for stop in day.get("stops") or []:
-            if stop.get("place_id"):
-                first_date.setdefault(str(stop["place_id"]), str(day["date"]))
+        for stop in day.stops:
+            if stop.place_id:
+                first_date.setdefault(stop.place_id, day.date.isoformat())
     for day in days:
-        if str(day["date"]) not in changed:
+        if day.date.isoformat() not in changed:
             continue
-        for stop in day.get("stops") or []:
-            first = first_date.get(str(stop.get("place_id")))
-            if first is not None and first != str(day["date"]):
-                stop.setdefault("warnings", []).append(f"planned twice: also on {first}")
+        for stop in day.stops:
+            first = first_date.get(str(stop.place_id))
+            if first is not None and first != day.date.isoformat():
+                stop.warnings.append(f"planned twice: also on {first}")
 
 
 def enrich_days(
-    trip: Mapping[str, Any],
+    trip: Trip,
     dates: list[str],
     maps: MapsService,
     usage: MapsUsage,
     settings: Settings,
     *,
     fan_out_width: int = ENRICH_FAN_OUT,
-) -> list[dict[str, Any]]:
+) -> list[Day]:
     """All of the trip's days, with the days in ``dates`` enriched (the others as stored).
 
     Days, and the name lookups within a day, run ``fan_out_width`` at a time (1: one after another)."""
     enricher = TripEnricher(trip, maps, usage, settings, fan_out=fan_out_width)
     wanted = set(dates)
-    stored = [dict(day) for day in trip.get("days") or []]
-    changed = [index for index, day in enumerate(stored) if str(day.get("date")) in wanted]
+    stored = [day.model_copy(deep=True) for day in trip.days]
+    changed = [index for index, day in enumerate(stored) if day.date.isoformat() in wanted]
     enriched = fan_out(lambda index: enricher.enrich_day(stored[index]), changed, fan_out_width)
     days = list(stored)
     for index, day in zip(changed, enriched, strict=True):

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError
 
 from common.domain.maps import MapsService, MapsUsage
 from common.foundation.clients import Lazy
@@ -35,21 +34,14 @@ from common.foundation.firestore_events import DocumentChange, decode_event_data
 from common.foundation.log import get_logger, log_context
 from common.foundation.times import as_utc, utc_now
 from common.services.enrich.compute import enrich_days
-from common.services.trips import day_inputs
+from common.services.trips import day_inputs, store
+from common.services.trips.models import Day, EnrichmentReport, Trip
 
 if TYPE_CHECKING:
     from google.cloud import firestore
 
 logger = get_logger(__name__)
 MAX_REASON = 300
-
-
-class EnrichmentSettings(BaseSettings):
-    """Settings of this trigger only (read from the environment like ``common.foundation.config.Settings``)."""
-
-    model_config = SettingsConfigDict(frozen=True, case_sensitive=False, extra="ignore", env_file=None)
-
-    enrich_max_event_age_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
 
 
 class Outcome(enum.StrEnum):
@@ -90,23 +82,23 @@ def is_too_old(event_time: dt.datetime | None, now: dt.datetime, max_age_seconds
 
 def is_stale(
     event_update_time: dt.datetime | None,
-    event_trip: Mapping[str, Any],
+    event_trip: Trip,
     stored_update_time: dt.datetime | None,
-    stored_trip: Mapping[str, Any],
+    stored_trip: Trip,
 ) -> bool:
     """The event describes an older version than the stored one *and* the inputs changed since (so the newer write
     produced its own event). Equal inputs are enriched anyway: a write that changes nothing sends no event."""
     if event_update_time is None:
         return False
-    enriched_source = as_utc((stored_trip.get("enrichment") or {}).get("source_update_time"))
+    enriched_source = as_utc(stored_trip.enrichment.source_update_time if stored_trip.enrichment else None)
     newer = [time for time in (stored_update_time, enriched_source) if time is not None and time > event_update_time]
     return bool(newer) and day_inputs.trip_input_hash(event_trip) != day_inputs.trip_input_hash(stored_trip)
 
 
-def _enrichment_fields(
-    trip: Mapping[str, Any],
+def _enrichment_report(
+    trip: Trip,
     *,
-    days: list[dict[str, Any]],
+    days: list[Day],
     status: str,
     reason: str | None,
     source_update_time: dt.datetime | None,
@@ -114,22 +106,25 @@ def _enrichment_fields(
     changed: list[str],
     usage: MapsUsage,
     now: dt.datetime,
-) -> dict[str, Any]:
-    previous = trip.get("enrichment") or {}
-    hashes = day_inputs.day_hashes(days) if status == "enriched" else previous.get("day_hashes")
-    return {
-        "status": status,
-        "reason": reason,
-        "input_hash": day_inputs.input_hash(days, trip.get("transport")),
-        "day_hashes": hashes,
-        "transport": trip.get("transport"),
-        "source_update_time": source_update_time,
-        "enriched_at": now,
-        "event_id": event_id,
-        "changed_dates": changed,
-        "runs": int(previous.get("runs") or 0) + 1,
-        "maps_calls": usage.total_upstream_calls,
-    }
+) -> EnrichmentReport:
+    previous = trip.enrichment or EnrichmentReport()
+    return EnrichmentReport(
+        status="enriched" if status == "enriched" else "failed",
+        reason=reason,
+        input_hash=day_inputs.input_hash(days, trip.transport),
+        day_hashes=day_inputs.day_hashes(days) if status == "enriched" else previous.day_hashes,
+        transport=trip.transport,
+        source_update_time=source_update_time,
+        enriched_at=now,
+        event_id=event_id,
+        changed_dates=changed,
+        runs=previous.runs + 1,
+        maps_calls=usage.total_upstream_calls,
+    )
+
+
+def _input_hash_seen(trip: Trip) -> str | None:
+    return trip.enrichment.input_hash if trip.enrichment else None
 
 
 def handle_trip_event(*, event_id: str, event_time: Any, data: Any, deps: EnrichDeps) -> Outcome:
@@ -174,40 +169,44 @@ def _handle(
             extra={"fields": {"event_time": sent_at.isoformat() if sent_at else None}},
         )
         return Outcome.TOO_OLD
-    event_trip = change.new
-    if event_trip.get("status") != "ready":
+    if change.new.get("status") != "ready":
         return Outcome.NOT_READY
-    if day_inputs.trip_input_hash(event_trip) == (event_trip.get("enrichment") or {}).get("input_hash"):
+    try:
+        event_trip = store.from_document(change.new)
+    except ValidationError as error:
+        logger.error("enrich_places: the document is not a trip: %s", error.errors()[:3])
+        return Outcome.IGNORED
+    if day_inputs.trip_input_hash(event_trip) == _input_hash_seen(event_trip):
         return Outcome.UNCHANGED
-    ref = deps.firestore.collection(TRIPS).document(trip_id)
+    ref = store.trip_ref(deps.firestore, trip_id)
     snapshot = ref.get()
     if not snapshot.exists:
         return Outcome.GONE
-    trip = snapshot.to_dict() or {}
-    if trip.get("status") != "ready":
+    trip = store.from_document(snapshot.to_dict() or {})
+    if trip.status != "ready":
         return Outcome.NOT_READY
     source_hash = day_inputs.trip_input_hash(trip)
-    if source_hash == (trip.get("enrichment") or {}).get("input_hash"):
+    if source_hash == _input_hash_seen(trip):
         return Outcome.UNCHANGED
     event_update_time = as_utc(change.update_time)
     if is_stale(event_update_time, event_trip, as_utc(snapshot.update_time), trip):
         logger.info("enrich_places: skipped an event older than the stored trip")
         return Outcome.STALE
     changed = day_inputs.changed_dates(trip)
-    if not changed and not trip.get("enrichment"):
+    if not changed and not trip.enrichment:
         return Outcome.NOTHING_TO_DO  # straight from the planner, which computed legs and times itself
     usage = MapsUsage()
     source_time = as_utc(snapshot.update_time) or event_update_time
     try:
-        days = enrich_days(trip, changed, deps.maps, usage, deps.settings) if changed else list(trip.get("days") or [])
+        days = enrich_days(trip, changed, deps.maps, usage, deps.settings) if changed else list(trip.days)
     except RetryableError:
         logger.warning("enrich_places: transient failure; asking for a retry", exc_info=True)
         raise
     except PermanentError as error:
         logger.warning("enrich_places: enrichment failed: %s", error.code)
-        fields = _enrichment_fields(
+        report = _enrichment_report(
             trip,
-            days=list(trip.get("days") or []),
+            days=list(trip.days),
             status="failed",
             reason=f"{error.code}: {error.message}"[:MAX_REASON],
             source_update_time=source_time,
@@ -216,9 +215,9 @@ def _handle(
             usage=usage,
             now=now,
         )
-        outcome = _write_back(deps.firestore, ref, source_hash, {"enrichment": fields})
+        outcome = _write_back(deps.firestore, ref, source_hash, trip.model_copy(update={"enrichment": report}))
         return Outcome.FAILED if outcome is Outcome.ENRICHED else outcome
-    fields = _enrichment_fields(
+    report = _enrichment_report(
         trip,
         days=days,
         status="enriched",
@@ -229,7 +228,9 @@ def _handle(
         usage=usage,
         now=now,
     )
-    outcome = _write_back(deps.firestore, ref, source_hash, {"days": days, "enrichment": fields})
+    outcome = _write_back(
+        deps.firestore, ref, source_hash, trip.model_copy(update={"days": days, "enrichment": report})
+    )
     logger.info(
         "enrich_places: %s",
         outcome.value,
@@ -238,10 +239,14 @@ def _handle(
     return outcome
 
 
+ENRICHED_FIELDS = ("days", "enrichment")
+
+
 def _write_back(
-    client: firestore.Client, ref: firestore.DocumentReference, source_hash: str, fields: dict[str, Any]
+    client: firestore.Client, ref: firestore.DocumentReference, source_hash: str, enriched: Trip
 ) -> Outcome:
-    """Write ``fields`` if the trip's inputs still hash to ``source_hash`` (re-read in a transaction)."""
+    """Write the days and enrichment report of ``enriched`` if the trip's inputs still hash to ``source_hash``
+    (re-read in a transaction)."""
     from google.api_core import exceptions as core_exceptions
     from google.cloud import firestore
 
@@ -250,9 +255,10 @@ def _write_back(
         snapshot = ref.get(transaction=transaction)
         if not snapshot.exists:
             return Outcome.GONE
-        current = snapshot.to_dict() or {}
-        if current.get("status") != "ready" or day_inputs.trip_input_hash(current) != source_hash:
+        current = store.from_document(snapshot.to_dict() or {})
+        if current.status != "ready" or day_inputs.trip_input_hash(current) != source_hash:
             return Outcome.SUPERSEDED  # changed while we worked: the newer write's event enriches it
+        fields = store.fields_of(enriched, ENRICHED_FIELDS)
         transaction.update(ref, fields, option=client.write_option(last_update_time=snapshot.update_time))
         return Outcome.ENRICHED
 
@@ -274,11 +280,12 @@ def _build_default_deps() -> EnrichDeps:
     from common.foundation.clients import firestore_client
     from common.foundation.config import get_settings
 
+    settings = get_settings()
     return EnrichDeps(
-        settings=get_settings(),
+        settings=settings,
         firestore=firestore_client.get(),
         maps=maps_service.get(),
-        max_event_age_seconds=EnrichmentSettings().enrich_max_event_age_seconds,
+        max_event_age_seconds=settings.enrich_max_event_age_seconds,
     )
 
 

@@ -187,7 +187,8 @@ def start_managed_export(
     }
 
 
-def _dump_line(doc_id: str, data: dict[str, Any]) -> bytes:
+def export_line(doc_id: str, data: dict[str, Any]) -> bytes:
+    """One document as its line of a logical export (canonical JSON: the same document always gives the same bytes)."""
     record = encode_document(doc_id, data)
     return (
         json.dumps(record, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")) + "\n"
@@ -212,7 +213,7 @@ def export_collection(
             else firestore_client.collection(collection).stream()
         )
         for snapshot in stream:
-            line = _dump_line(snapshot.id, snapshot.to_dict() or {})
+            line = export_line(snapshot.id, snapshot.to_dict() or {})
             spool.write(line)
             digest.update(line)
             documents += 1

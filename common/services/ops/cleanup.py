@@ -36,6 +36,8 @@ from common.foundation.config import Settings
 from common.foundation.log import get_logger
 from common.foundation.queries import RangeOp, field_value, pages
 from common.foundation.times import as_utc
+from common.services.trips import store
+from common.services.trips.models import Failure
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -239,7 +241,7 @@ class SessionCleaner:
     # ----- trips ------------------------------------------------------------------------------------------------
 
     def fail_timed_out_trips(self) -> None:
-        from google.cloud import firestore
+        timed_out = Failure(code="planning_timed_out", message=TIMED_OUT_MESSAGE)
 
         def decide(trip: Snapshot) -> Decision:
             if _field(trip, "status") != "planning":
@@ -248,13 +250,7 @@ class SessionCleaner:
             known = [moment for moment in times if moment is not None]
             if known and max(known) >= self.live_after:
                 return None
-            return {
-                "status": "failed",
-                "failure": {"code": "planning_timed_out", "message": TIMED_OUT_MESSAGE},
-                "progress": {"stage": "done", "updated_at": self.now},
-                "version": firestore.Increment(1),
-                "updated_at": self.now,
-            }
+            return store.failed_fields(timed_out, self.now)
 
         self._process("trips_timed_out", "stuck_planning_trips", decide, values=PLANNING, before=self.live_after)
 

@@ -24,6 +24,8 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, Field
+
 from common.foundation.batched_writes import delete_in_batches
 from common.foundation.collection_names import QUOTAS, USERS
 from common.foundation.config import Settings
@@ -122,6 +124,28 @@ def default_signer(settings: Settings) -> Signer:
             return None
 
     return sign
+
+
+class ExportCounts(BaseModel):
+    trips: int
+    ai_sessions: int
+
+
+class UserDataExport(BaseModel):
+    """What ``GET user_data`` answers: where the export was written, and a signed URL to it (or, where no URL can be
+    signed, e.g. on the local stack, the data inline)."""
+
+    uri: str = Field(description="gs:// location of the export file")
+    counts: ExportCounts
+    url: str | None = Field(description="Signed URL of the export; null when the data is inline")
+    expires_at: str | None = Field(None, description="When the URL stops working (ISO 8601)")
+    data: dict[str, Any] | None = Field(None, description="The export itself, when no URL could be signed")
+
+
+class UserDataDeletion(BaseModel):
+    """What ``DELETE user_data?confirm=true`` answers: how many of each kind of record went."""
+
+    deleted: dict[str, int]
 
 
 def export_user_data(

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
 
 from common.domain.ai import Proposal
 from common.domain.itinerary import DayPlan, DropReason, Itinerary, TripProblem
 from common.domain.maps import Destination, Place
+from common.domain.maps.names import casefolded
 from common.domain.maps_engine import MAX_DESCRIPTION, fallback_description
+from common.services.trips.models import (
+    Day,
+    Dropped,
+    LatLng,
+    Money,
+    PlannerReport,
+    SolverReport,
+    Stop,
+    TravelLeg,
+    TripBudget,
+    TripDestination,
+)
 
 DROP_REASONS: dict[DropReason, str] = {
     DropReason.CLOSED: "closed on the days of the trip",
@@ -32,8 +45,22 @@ CATEGORY_WORDS: dict[str, str] = {
 }
 
 
-def _money(amount: float, currency: str) -> dict[str, Any]:
-    return {"amount": round(amount, 2), "currency": currency}
+def _money(amount: float, currency: str) -> Money:
+    return Money(amount=round(amount, 2), currency=currency)
+
+
+@dataclass(frozen=True)
+class PlannedParts:
+    """What planning adds to a trip: the fields of ``common.services.trips.store.READY_FIELDS``."""
+
+    destination: TripDestination
+    days: list[Day]
+    budget: TripBudget
+    dropped: list[Dropped]
+    warnings: list[str]
+    tips: list[str]
+    planner: PlannerReport
+    solver: SolverReport
 
 
 def _keywords(text: str) -> set[str]:
@@ -76,64 +103,64 @@ def assemble_trip(
     budget_currency: str,
     budget_limit: float | None,
     time_zone: str,
-    extra_dropped: list[dict[str, str]],
+    extra_dropped: list[Dropped],
     extra_warnings: list[str],
-    planner: dict[str, Any],
+    planner: PlannerReport,
     offline: bool,
-) -> dict[str, Any]:
+) -> PlannedParts:
     """The fields of a ``ready`` trip (days, budget, dropped, warnings, destination, planner)."""
     descriptions: dict[str, str] = {}
     for proposed in proposal.places:
         if proposed.place_id and proposed.description:
             descriptions.setdefault(proposed.place_id, proposed.description)
-    by_name = {" ".join(p.name.casefold().split()): p.description for p in proposal.places if p.description}
+    by_name = {casefolded(p.name): p.description for p in proposal.places if p.description}
     engine_places = {place.id: place for place in problem.places}
-    days: list[dict[str, Any]] = []
+    days: list[Day] = []
     used_themes: set[int] = set()
     for index, day in enumerate(itinerary.days):
-        stops: list[dict[str, Any]] = []
+        stops: list[Stop] = []
         for stop in day.stops:
             place = places[stop.place_id]
-            description = descriptions.get(place.id) or by_name.get(" ".join(place.name.casefold().split()))
+            description = descriptions.get(place.id) or by_name.get(casefolded(place.name))
             leg = stop.leg_from_previous
             stops.append(
-                {
-                    "place_id": place.id,
-                    "name": place.name[:120],
-                    "category": place.category,
-                    "location": {"lat": place.location.latitude, "lng": place.location.longitude},
-                    "arrive": stop.arrive,
-                    "depart": stop.depart,
-                    "duration_min": stop.depart_minute - stop.arrive_minute,
-                    "cost_estimate": _money(stop.cost, budget_currency),
-                    "description": (description or fallback_description(place))[:MAX_DESCRIPTION],
-                    "travel_from_previous": None
+                Stop(
+                    place_id=place.id,
+                    name=place.name[:120],
+                    category=place.category,
+                    location=LatLng(lat=place.location.latitude, lng=place.location.longitude),
+                    arrive=stop.arrive,
+                    depart=stop.depart,
+                    duration_min=stop.depart_minute - stop.arrive_minute,
+                    cost_estimate=_money(stop.cost, budget_currency),
+                    description=(description or fallback_description(place))[:MAX_DESCRIPTION],
+                    travel_from_previous=None
                     if leg is None
-                    else {"mode": leg.mode.value, "duration_min": leg.minutes, "distance_m": leg.metres},
-                    "meal": stop.meal.value if stop.meal else None,
-                    "warnings": [],
-                }
+                    else TravelLeg(mode=leg.mode.value, duration_min=leg.minutes, distance_m=leg.metres),
+                    meal=stop.meal.value if stop.meal else None,
+                    warnings=[],
+                )
             )
         categories = [engine_places[stop.place_id].category for stop in day.stops]
         names = [places[stop.place_id].name for stop in day.stops]
         theme = _matching_theme(proposal.day_themes, used_themes, categories, names) or _derived_theme(categories)
         days.append(
-            {
-                "date": day.date.isoformat(),
-                "theme": theme[:80],
-                "summary": _day_summary(len(stops), day.travel_minutes, day.cost, budget_currency),
-                "stops": stops,
-                "travel_min": day.travel_minutes,
-                "cost_estimate": _money(day.cost, budget_currency),
-                "cost_by_category": _day_costs(day),
-                "warnings": [w.message for w in itinerary.warnings if w.day_index == index],
-            }
+            Day(
+                date=day.date,
+                theme=theme[:80],
+                summary=_day_summary(len(stops), day.travel_minutes, day.cost, budget_currency),
+                stops=stops,
+                travel_min=day.travel_minutes,
+                cost_estimate=_money(day.cost, budget_currency),
+                cost_by_category=_day_costs(day),
+                warnings=[w.message for w in itinerary.warnings if w.day_index == index],
+            )
         )
     dropped = list(extra_dropped)
     for item in itinerary.dropped:
         name = places[item.place_id].name if item.place_id in places else item.place_id
-        if all(existing["name"] != name for existing in dropped):
-            dropped.append({"name": name[:120], "reason": DROP_REASONS.get(item.reason, item.reason.value)})
+        if all(existing.name != name for existing in dropped):
+            dropped.append(Dropped(name=name[:120], reason=DROP_REASONS.get(item.reason, item.reason.value)))
     warnings = list(extra_warnings) + [w.message for w in itinerary.warnings if w.day_index is None]
     if offline:
         warnings.insert(
@@ -142,30 +169,30 @@ def assemble_trip(
             "ratings and your interests, descriptions are plain.",
         )
     costs = itinerary.costs
-    return {
-        "destination": {
-            "name": destination.name,
-            "place_id": destination.place_id,
-            "location": {"lat": destination.location.latitude, "lng": destination.location.longitude},
-            "time_zone": time_zone,
-        },
-        "days": days,
-        "budget": {
-            "currency": budget_currency,
-            "limit": budget_limit,
-            "estimated_total": costs.total,
-            "by_category": {
+    return PlannedParts(
+        destination=TripDestination(
+            name=destination.name,
+            place_id=destination.place_id,
+            location=LatLng(lat=destination.location.latitude, lng=destination.location.longitude),
+            time_zone=time_zone,
+        ),
+        days=days,
+        budget=TripBudget(
+            currency=budget_currency,
+            limit=budget_limit,
+            estimated_total=costs.total,
+            by_category={
                 "activities": round(costs.activities, 2),
                 "food": round(costs.food, 2),
                 "local_transport": round(costs.local_transport, 2),
             },
-        },
-        "dropped": dropped,
-        "warnings": warnings,
-        "tips": list(proposal.tips),
-        "planner": planner,
-        "solver": {"produced_by": itinerary.produced_by.value, "solve_seconds": round(itinerary.solve_seconds, 3)},
-    }
+        ),
+        dropped=dropped,
+        warnings=warnings,
+        tips=list(proposal.tips),
+        planner=planner,
+        solver=SolverReport(produced_by=itinerary.produced_by.value, solve_seconds=round(itinerary.solve_seconds, 3)),
+    )
 
 
 def _day_costs(day: DayPlan) -> dict[str, float]:

@@ -1,58 +1,56 @@
-"""Re-plan one day of a stored trip: the other days stay as they are and their places are never reused."""
+"""Re-plan one day of a stored trip: the other days stay as they are and their places are never reused.
+
+The same planning session as a new plan (quota admission, finish or fail with the same codes); the new day is
+written in a transaction that checks the trip did not change meanwhile.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from common.domain.maps import Destination, LatLng
 from common.domain.maps.names import names_match
-from common.foundation.errors import InvalidRequest
+from common.foundation.errors import Conflict, InvalidRequest, NotFound
 from common.services.planning.service import PlanningDeps, PlanningRun, choose_and_schedule
-from common.services.trips.models import TripRequest
+from common.services.planning.session import PlanningSession, failure_cause
+from common.services.trips import access, day_inputs, store
+from common.services.trips.models import Day, EnrichmentReport, Trip
 
 MAX_WISHES = 300
 
 
-def _destination(trip: dict[str, Any]) -> Destination:
-    stored = trip.get("destination") or {}
-    location = stored.get("location") or {}
-    if not stored.get("place_id") or "lat" not in location:
+def _destination(trip: Trip) -> Destination:
+    stored = trip.destination
+    if stored is None or not stored.place_id:
         raise InvalidRequest("this trip has no resolved destination to re-plan from")
     return Destination(
-        place_id=stored["place_id"],
-        name=stored.get("name") or trip["request"]["destination"],
-        location=LatLng(latitude=location["lat"], longitude=location["lng"]),
-        time_zone=stored.get("time_zone"),
+        place_id=stored.place_id,
+        name=stored.name or trip.request.destination,
+        location=LatLng(latitude=stored.location.lat, longitude=stored.location.lng),
+        time_zone=stored.time_zone,
         types=("locality",),
     )
 
 
-def replan_trip_day(
-    user_id: str, trip: dict[str, Any], day_index: int, wishes: str | None, deps: PlanningDeps
-) -> dict[str, Any]:
-    """The trip fields after re-planning day ``day_index`` (days, budget, dropped, warnings, planner).
+def replanned_fields(trip: Trip, day_index: int, wishes: str | None, deps: PlanningDeps) -> Trip:
+    """The trip after re-planning day ``day_index`` (days, budget, dropped, warnings, planner changed).
 
     ``wishes`` (free text, bounded) is passed to the planner as one more interest for that day. Quotas and the
-    session are the caller's business; ``user_id`` is recorded in logs only.
+    session are the caller's business.
     """
-    days: list[dict[str, Any]] = list(trip.get("days") or [])
+    days = list(trip.days)
     if not 0 <= day_index < len(days):
         raise InvalidRequest("no such day", details=[{"field": "day", "message": f"must be 0 to {len(days) - 1}"}])
-    request = TripRequest.model_validate(trip["request"])
-    date = dt.date.fromisoformat(days[day_index]["date"])
+    request = trip.request
+    date = days[day_index].date
     interests = list(request.interests)
     if wishes and wishes.strip():
         interests = [" ".join(wishes.split())[:MAX_WISHES], *interests][:10]
     used_elsewhere = frozenset(
-        stop["place_id"]
-        for index, day in enumerate(days)
-        if index != day_index
-        for stop in day.get("stops", [])
-        if stop.get("place_id")
+        stop.place_id for index, day in enumerate(days) if index != day_index for stop in day.stops if stop.place_id
     )
     # Must-includes already on another day stay there; those on this day must stay on it.
-    this_day_names = [str(stop.get("name", "")) for stop in days[day_index].get("stops", [])]
+    this_day_names = [stop.name for stop in days[day_index].stops]
     still_wanted = [name for name in request.must_include if any(names_match(name, other) for other in this_day_names)]
     update: dict[str, Any] = {
         "start_date": date,
@@ -61,31 +59,84 @@ def replan_trip_day(
         "must_include": still_wanted,
     }
     if request.budget is not None:
-        spent_elsewhere = sum(day["cost_estimate"]["amount"] for index, day in enumerate(days) if index != day_index)
+        spent_elsewhere = sum(day.cost_estimate.amount for index, day in enumerate(days) if index != day_index)
         update["budget"] = request.budget.model_copy(
             update={"amount": max(0.0, request.budget.amount - spent_elsewhere)}
         )
     day_request = request.model_copy(update=update)
-    run = PlanningRun(trip_id=str(trip["id"]), session_id="", request=day_request)
-    fields = choose_and_schedule(run, deps, _destination(trip), exclude_ids=used_elsewhere)
-    new_day = fields["days"][0]
-    days[day_index] = new_day
+    run = PlanningRun(trip_id=trip.id, request=day_request)
+    parts = choose_and_schedule(run, deps, _destination(trip), exclude_ids=used_elsewhere)
+    days[day_index] = parts.days[0]
 
     by_category = {"activities": 0.0, "food": 0.0, "local_transport": 0.0}
     for day in days:
-        for name, amount in (day.get("cost_by_category") or {}).items():
+        for name, amount in (day.cost_by_category or {}).items():
             by_category[name] = round(by_category.get(name, 0.0) + amount, 2)
-    budget = dict(trip.get("budget") or fields["budget"])
-    budget["by_category"] = by_category
-    budget["estimated_total"] = round(sum(day["cost_estimate"]["amount"] for day in days), 2)
-
-    warnings = [warning for warning in trip.get("warnings", []) if not warning.startswith("Day ")]
-    if budget.get("limit") is not None and budget["estimated_total"] > budget["limit"]:
+    budget = (trip.budget or parts.budget).model_copy(
+        update={
+            "by_category": by_category,
+            "estimated_total": round(sum(day.cost_estimate.amount for day in days), 2),
+        }
+    )
+    warnings = [warning for warning in trip.warnings if not warning.startswith("Day ")]
+    if budget.limit is not None and budget.estimated_total > budget.limit:
         warnings.append(f"Day {day_index + 1} re-planned: the trip now costs more than the budget")
-    return {
-        "days": days,
-        "budget": budget,
-        "dropped": fields["dropped"],
-        "warnings": warnings,
-        "planner": fields["planner"],
-    }
+    return trip.model_copy(
+        update={
+            "days": days,
+            "budget": budget,
+            "dropped": parts.dropped,
+            "warnings": warnings,
+            "planner": parts.planner,
+        }
+    )
+
+
+REPLANNED_FIELDS = ("days", "budget", "dropped", "warnings", "planner", "enrichment", "version", "updated_at")
+
+
+def _with_enrichment_baseline(current: Trip, replanned: Day) -> EnrichmentReport:
+    """The planner computed the new day's legs and times: it is a baseline for enrichment, not an edit."""
+    enrichment = current.enrichment or EnrichmentReport()
+    hashes = dict(enrichment.day_hashes or day_inputs.day_hashes(current.days))
+    hashes[replanned.date.isoformat()] = day_inputs.day_hash(replanned)
+    return enrichment.model_copy(update={"day_hashes": hashes, "transport": current.transport})
+
+
+def replan_day(deps: PlanningDeps, trip: Trip, uid: str, day_number: int, wishes: str | None) -> Trip:
+    """Re-plan day ``day_number`` (1-based) of ``trip`` for ``uid`` with the planner; counted against the plan
+    quota. Returns the stored trip."""
+    if trip.status != "ready":
+        raise Conflict("only a ready trip can be re-planned", details=[{"status": trip.status}])
+    if day_number > len(trip.days):
+        raise NotFound("no such day", details=[{"field": "day", "message": f"the trip has days 1 to {len(trip.days)}"}])
+    session = PlanningSession.admit(
+        deps.firestore, deps.settings, deps.clock, user_id=uid, trip_id=trip.id, kind="replan"
+    )
+    try:
+        replanned = replanned_fields(trip, day_number - 1, wishes, deps)
+    except Exception as error:
+        session.fail(failure_cause(error).failure, None)
+        raise
+    new_day = replanned.days[day_number - 1]
+
+    def update(current: Trip | None) -> tuple[Trip, tuple[str, ...]]:
+        access.authorize(current, uid, "replan")
+        assert current is not None
+        if current.version != trip.version:
+            raise Conflict("the trip changed while the day was re-planned; try again")
+        changed = {name: getattr(replanned, name) for name in REPLANNED_FIELDS}
+        changed.update(
+            enrichment=_with_enrichment_baseline(current, new_day),
+            version=trip.version + 1,
+            updated_at=deps.clock(),
+        )
+        return current.model_copy(update=changed), REPLANNED_FIELDS
+
+    try:
+        stored = store.update_trip(deps.firestore, trip.id, update)
+    except Exception as error:
+        session.fail(failure_cause(error).failure, replanned.planner)
+        raise
+    session.finish(replanned.planner)
+    return stored

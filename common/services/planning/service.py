@@ -15,29 +15,33 @@ from typing import TYPE_CHECKING, Any
 from common.domain.ai import ModelUsage, Planner, Proposal, TripBrief
 from common.domain.itinerary import (
     DayAnchor,
+    Itinerary,
     Pace,
     Preferences,
     TransportCosts,
     TripProblem,
     validate,
+    with_day_windows,
 )
-from common.domain.itinerary import plan_trip as schedule_trip
 from common.domain.maps import Destination, MapsService, MapsUsage, Place, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.estimates import category_for_types
-from common.domain.maps.names import names_match
-from common.domain.maps_engine import MEAL_CATEGORIES, engine_matrix, engine_place
+from common.domain.maps.names import casefolded, names_match
+from common.domain.maps_engine import MEAL_CATEGORIES, engine_place, estimated_matrix
 from common.domain.needs import needs_step_free, wants_vegetarian
 from common.foundation import currency
 from common.foundation.clients import Lazy
 from common.foundation.config import Settings
-from common.foundation.errors import AppError, InternalError, InvalidRequest, backing_service_unavailable
+from common.foundation.errors import AppError, InternalError, InvalidRequest
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
-from common.services.planning.assemble import assemble_trip
+from common.services.planning.assemble import PlannedParts, assemble_trip
+from common.services.planning.legs import plan_on_real_legs
+from common.services.planning.meals import cover_meal_areas
+from common.services.planning.session import PlanningSession, failure_cause
 from common.services.planning.toolbox import MapsToolBox
-from common.services.trips import admission, store
-from common.services.trips.models import ProgressStage, TripRequest, parse_trip_request
+from common.services.trips import store
+from common.services.trips.models import Dropped, PlannerReport, ProgressStage, Tokens, TripRequest, parse_trip_request
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -46,7 +50,7 @@ logger = get_logger(__name__)
 
 TRANSIT_FARE_USD = 2.5
 DRIVE_COST_PER_KM_USD = 0.35
-MAX_CANDIDATES = 60  # the matrix grows with the square: 60 candidates are at most 3,721 elements (cached per pair)
+MAX_CANDIDATES = 60  # the solver's matrix is estimated (no Maps call); only the legs a plan uses are fetched
 NOT_A_STOP = {"hotel", "locality", "other"}
 NOT_A_DESTINATION = {"hotel", "restaurant", "cafe", "bar"}
 AVOID_KEYWORDS: dict[str, str] = {
@@ -86,15 +90,14 @@ class PlanningDeps:
 
 @dataclass
 class PlanningRun:
-    """State of one planning: its ids, counters, and what was dropped or noted along the way."""
+    """State of one planning: the trip, what was asked, counters, and what was dropped or noted along the way."""
 
     trip_id: str
-    session_id: str
     request: TripRequest
     started: float = field(default_factory=time.monotonic)
     maps_usage: MapsUsage = field(default_factory=MapsUsage)
     model_usage: ModelUsage | None = None
-    dropped: list[dict[str, str]] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -108,86 +111,93 @@ class PlanningRun:
         return needs_step_free(self.request.accessibility)
 
     def drop(self, name: str, reason: str) -> None:
-        if all(item["name"] != name for item in self.dropped):
-            self.dropped.append({"name": name[:120], "reason": reason})
+        if all(item.name != name for item in self.dropped):
+            self.dropped.append(Dropped(name=name[:120], reason=reason))
 
-    def planner_report(self) -> dict[str, Any]:
+    def planner_report(self) -> PlannerReport:
         usage = self.model_usage
-        return {
-            "provider": usage.provider if usage else "none",
-            "model": usage.model if usage else None,
-            "llm_calls": usage.llm_calls if usage else 0,
-            "function_calls": usage.function_calls if usage else 0,
-            "tokens": {"prompt": usage.prompt_tokens if usage else 0, "output": usage.output_tokens if usage else 0},
-            "maps_calls": self.maps_usage.total_upstream_calls,
-            "cache_hits": sum(self.maps_usage.cache_hits.values()),
-            "maps_elements": self.maps_usage.billable_elements,
-            "duration_ms": int((time.monotonic() - self.started) * 1000),
-        }
+        return PlannerReport(
+            provider=usage.provider if usage else "none",
+            model=usage.model if usage else None,
+            llm_calls=usage.llm_calls if usage else 0,
+            function_calls=usage.function_calls if usage else 0,
+            tokens=Tokens(**usage.token_counts()) if usage else Tokens(prompt=0, output=0),
+            maps_calls=self.maps_usage.total_upstream_calls,
+            cache_hits=sum(self.maps_usage.cache_hits.values()),
+            maps_elements=self.maps_usage.billable_elements,
+            duration_ms=int((time.monotonic() - self.started) * 1000),
+        )
+
+    def tool_log(self) -> list[dict[str, Any]]:
+        return self.model_usage.tool_log if self.model_usage else []
 
 
 def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]:
     """Validate, admit against quotas, plan and store a trip; return it as the API shows it.
 
-    Raises ``InvalidRequest`` and ``QuotaExceeded`` before anything is stored; after the trip exists, any failure
-    stores it as ``failed`` with the reason and is raised again (with the trip id in its details).
+    Raises ``InvalidRequest`` (an unknown destination included) and ``QuotaExceeded`` before anything is stored;
+    after the trip exists, any failure stores it as ``failed`` with the reason and is raised again (with the trip id
+    in its details).
     """
     settings, client = deps.settings, deps.firestore
-    now = deps.clock()
-    request = parse_trip_request(body, settings, now.date())
+    request = parse_trip_request(body, settings, deps.clock().date())
     if request.budget is not None:
         currency.require_supported(request.budget.currency)
     trip_id = store.new_trip_id()
-    session_id = admission.admit_planning(
-        client, user_id=user_id, trip_id=trip_id, kind="plan", settings=settings, now=now
-    )
-    planning = store.planning_document(trip_id, user_id, request, now)
-    store.create_trip(client, planning)
-    run = PlanningRun(trip_id=trip_id, session_id=session_id, request=request)
+    session = PlanningSession.admit(client, settings, deps.clock, user_id=user_id, trip_id=trip_id, kind="plan")
+    run = PlanningRun(trip_id=trip_id, request=request)
     try:
-        fields = _plan(run, deps)
+        # Bad input stores nothing: the destination is resolved before the trip exists.
+        destination = resolve_destination(run, deps)
     except Exception as error:
-        _record_failure(run, deps, error)
+        session.fail(failure_cause(error).failure, run.planner_report())
+        raise
+    planning = store.planning_trip(trip_id, user_id, request, deps.clock())
+    store.create_trip(client, planning)
+    try:
+        session.progress("resolving")
+        parts = choose_and_schedule(run, deps, destination, on_stage=session.progress)
+    except Exception as error:
+        _record_failure(run, session, deps, error)
         if isinstance(error, AppError):
             error.details.append({"trip_id": trip_id})
         raise
-    trip = store.trip_response(store.complete_trip(client, planning, fields, deps.clock()))
-    _finish_session(run, deps, "completed")
-    report = fields["planner"]
+    planned = planning.model_copy(update={name: getattr(parts, name) for name in store.READY_FIELDS})
+    trip = store.complete_trip(client, planning, planned, deps.clock())
+    session.finish(parts.planner, run.tool_log())
     logger.info(
         "trip planned",
-        extra={
-            "fields": {
-                "user_id": user_id,
-                "trip_id": trip_id,
-                "provider": report["provider"],
-                "model": report["model"],
-                "duration_ms": report["duration_ms"],
-                "llm_calls": report["llm_calls"],
-                "tokens": report["tokens"],
-                "maps_calls": report["maps_calls"],
-                "cache_hits": report["cache_hits"],
-                "maps_elements": report["maps_elements"],
-                "days": len(trip["days"]),
-            }
-        },
+        extra={"fields": _outcome_fields(run, parts.planner, "ready") | {"user_id": user_id, "days": len(trip.days)}},
     )
-    return trip
+    return trip.api_view()
 
 
-def _record_failure(run: PlanningRun, deps: PlanningDeps, error: Exception) -> None:
-    unavailable = None if isinstance(error, AppError) else backing_service_unavailable(error)
-    firestore_down = unavailable is not None
-    known = error if isinstance(error, AppError) else unavailable
-    if known is not None:
-        code, message = known.code, known.message
-    else:
-        code, message = InternalError.code, InternalError.default_message
-    (logger.warning if isinstance(error, AppError) else logger.error)(
+def _outcome_fields(run: PlanningRun, report: PlannerReport, outcome: str, code: str | None = None) -> dict[str, Any]:
+    """The fields of the line that ends a planning (deploy/observability.json's plan metrics read them)."""
+    return {
+        "trip_id": run.trip_id,
+        "outcome": outcome,
+        "error_code": code,
+        "provider": report.provider,
+        "model": report.model,
+        "duration_ms": report.duration_ms,
+        "llm_calls": report.llm_calls,
+        "tokens": report.tokens.model_dump(),
+        "maps_calls": report.maps_calls,
+        "cache_hits": report.cache_hits,
+        "maps_elements": report.maps_elements,
+    }
+
+
+def _record_failure(run: PlanningRun, session: PlanningSession, deps: PlanningDeps, error: Exception) -> None:
+    cause = failure_cause(error)
+    code = cause.failure.code
+    report = run.planner_report()
+    (logger.warning if cause.expected else logger.error)(
         "planning failed: %s",
         code,
-        exc_info=not isinstance(error, AppError),
-        extra={"fields": {"trip_id": run.trip_id, "error_code": code}},
+        exc_info=not cause.expected,
+        extra={"fields": _outcome_fields(run, report, "failed", code)},
     )
     try:
         # With Firestore itself down, one quick attempt: waiting out the client's retry deadline again would most
@@ -195,43 +205,17 @@ def _record_failure(run: PlanningRun, deps: PlanningDeps, error: Exception) -> N
         store.fail_trip(
             deps.firestore,
             run.trip_id,
-            code=code,
-            message=message,
+            cause.failure,
             now=deps.clock(),
-            extra={"planner": run.planner_report(), "dropped": run.dropped, "warnings": run.warnings},
-            quick=firestore_down,
+            planner=report,
+            dropped=run.dropped,
+            warnings=run.warnings,
+            quick=cause.firestore_down,
         )
-        if not firestore_down:
-            _finish_session(run, deps, "failed", reason=code)
+        if not cause.firestore_down:
+            session.fail(cause.failure, report, run.tool_log())
     except Exception:
         logger.exception("could not record the failure of trip %s; the cleanup sweep will", run.trip_id)
-
-
-def _finish_session(run: PlanningRun, deps: PlanningDeps, status: Any, reason: str | None = None) -> None:
-    usage = run.model_usage
-    admission.finish_session(
-        deps.firestore,
-        run.session_id,
-        status=status,
-        now=deps.clock(),
-        provider=usage.provider if usage else None,
-        model=usage.model if usage else None,
-        usage=run.planner_report(),
-        tool_log=usage.tool_log if usage else [],
-        reason=reason,
-    )
-
-
-def _progress(run: PlanningRun, deps: PlanningDeps, stage: ProgressStage) -> None:
-    now = deps.clock()
-    store.set_progress(deps.firestore, run.trip_id, stage, now)
-    admission.touch_session(deps.firestore, run.session_id, now)
-
-
-def _plan(run: PlanningRun, deps: PlanningDeps) -> dict[str, Any]:
-    _progress(run, deps, "resolving")
-    destination = resolve_destination(run, deps)
-    return choose_and_schedule(run, deps, destination, on_stage=lambda stage: _progress(run, deps, stage))
 
 
 def resolve_destination(run: PlanningRun, deps: PlanningDeps) -> Destination:
@@ -258,7 +242,7 @@ def choose_and_schedule(
     *,
     exclude_ids: frozenset[str] = frozenset(),
     on_stage: Callable[[ProgressStage], None] | None = None,
-) -> dict[str, Any]:
+) -> PlannedParts:
     """Ask the planner for places, resolve them, schedule the request's dates, validate, and describe.
 
     ``exclude_ids`` are places the plan must not use (e.g. the other days of a trip when one day is re-planned).
@@ -281,6 +265,7 @@ def choose_and_schedule(
     candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
     avoid_ids, avoid_categories = _resolve_avoid(run, tools)
     candidates = [place for place in candidates if place.id not in exclude_ids]
+    candidates = cover_meal_areas(run, tools, candidates, exclude_ids)
     candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
 
     if on_stage:
@@ -288,7 +273,9 @@ def choose_and_schedule(
     problem = _problem(
         run, deps, destination, lodging, candidates, priorities, must_ids, avoid_ids, avoid_categories, budget_currency
     )
-    itinerary = schedule_trip(problem)
+    problem, itinerary = _schedule_on_real_legs(
+        run, deps, destination, _nodes(destination, lodging, candidates), problem
+    )
     violations = validate(problem, itinerary)
     if violations:
         logger.error(
@@ -402,7 +389,7 @@ def _resolve_avoid(run: PlanningRun, tools: MapsToolBox) -> tuple[set[str], set[
     ids: set[str] = set()
     categories: set[str] = set()
     for wanted in run.request.avoid:
-        keyword = " ".join(wanted.casefold().split())
+        keyword = casefolded(wanted)
         if keyword in AVOID_KEYWORDS:
             categories.add(AVOID_KEYWORDS[keyword])
             continue
@@ -461,13 +448,14 @@ def _problem(
     avoid_categories: set[str],
     budget_currency: str,
 ) -> TripProblem:
+    """The trip's problem on estimated travel (no Maps call): ``_schedule_on_real_legs`` verifies it."""
     request, settings = run.request, deps.settings
-    anchor = Waypoint.of(lodging) if lodging else Waypoint.of(destination)
-    nodes = [anchor] + [Waypoint.of(place) for place in candidates if place.id != anchor.id]
-    matrix = engine_matrix(deps.maps, nodes, request.transport, run.maps_usage)
+    nodes = _nodes(destination, lodging, candidates)
+    anchor = nodes[0]
+    matrix, _ = estimated_matrix(deps.maps, nodes, request.transport)
     fallback = None
-    if run.step_free and request.transport == "walk":
-        fallback = engine_matrix(deps.maps, nodes, "transit", run.maps_usage)
+    if _fallback_mode(run) is not None:
+        fallback, _ = estimated_matrix(deps.maps, nodes, "transit")
     return TripProblem(
         start_date=request.start_date,
         end_date=request.end_date,
@@ -497,8 +485,52 @@ def _problem(
             if request.transport == "drive"
             else 0.0,
         ),
+        pace_policies=with_day_windows(settings.day_windows()),
         solver_time_limit_seconds=settings.solver_time_limit_seconds,
     )
+
+
+def _nodes(destination: Destination, lodging: Place | None, candidates: list[Place]) -> list[Waypoint]:
+    """The lodging (else the destination centre) first, then every candidate: the matrices' nodes."""
+    anchor = Waypoint.of(lodging) if lodging else Waypoint.of(destination)
+    return [anchor] + [Waypoint.of(place) for place in candidates if place.id != anchor.id]
+
+
+def _fallback_mode(run: PlanningRun) -> str | None:
+    return "transit" if run.step_free and run.request.transport == "walk" else None
+
+
+def _schedule_on_real_legs(
+    run: PlanningRun, deps: PlanningDeps, destination: Destination, nodes: list[Waypoint], problem: TripProblem
+) -> tuple[TripProblem, Itinerary]:
+    """Plan on estimates, then fetch, re-time and repair on the real legs the plan uses (``planning.legs``); the
+    problem returned holds only those real legs, for the validator."""
+    verified = plan_on_real_legs(
+        problem,
+        deps.maps,
+        nodes,
+        mode=run.request.transport,
+        fallback_mode=_fallback_mode(run),
+        time_zone=destination.time_zone or deps.settings.default_timezone,
+        usage=run.maps_usage,
+    )
+    logger.info(
+        "plan verified on real legs",
+        extra={
+            "fields": {
+                "trip_id": run.trip_id,
+                "rounds": verified.rounds,
+                "repaired_days": sorted(verified.repaired_days),
+                "legs": verified.legs_checked,
+            }
+        },
+    )
+    if verified.emptied_days:
+        logger.warning(
+            "days left empty: they did not fit their real legs after repairs",
+            extra={"fields": {"trip_id": run.trip_id, "days": verified.emptied_days}},
+        )
+    return verified.problem, verified.itinerary
 
 
 def _build_default_deps() -> PlanningDeps:

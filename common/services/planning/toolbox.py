@@ -15,7 +15,7 @@ from common.foundation.errors import InvalidRequest
 MAX_NAME = 120
 MAX_SUMMARY = 300
 MAX_ADDRESS = 160
-MAX_RESULTS = 10
+MAX_RESULTS = 20  # a Text Search page holds at most 20 places and bills per request, whatever the page size
 MAX_QUERY = 100
 
 CATEGORY_TYPES: dict[str, str] = {

@@ -6,10 +6,10 @@ change answers 403. These decisions are pure; the trips API applies them on ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from common.foundation.errors import NotFound, PermissionDenied
+from common.services.trips.models import Trip
 
 Role = Literal["owner", "editor", "viewer"]
 ShareRole = Literal["viewer", "editor"]
@@ -26,7 +26,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
 NOT_FOUND_MESSAGE = "no such trip"
 
 
-def role_of(trip: Mapping[str, Any], uid: str) -> Role | None:
+def role_of(trip: Trip, uid: str) -> Role | None:
     """The caller's role on a stored trip, or ``None`` when it is not theirs and not shared with them.
 
     A share counts only when the uid is in both ``shared_with`` and ``shared_with_uids`` (the list is what the
@@ -34,17 +34,15 @@ def role_of(trip: Mapping[str, Any], uid: str) -> Role | None:
     """
     if not uid:
         return None
-    if trip.get("user_id") == uid:
+    if trip.user_id == uid:
         return "owner"
-    shared_with = trip.get("shared_with") or {}
-    shared_uids = trip.get("shared_with_uids") or []
-    role = shared_with.get(uid) if isinstance(shared_with, Mapping) else None
-    if role in SHARE_ROLES and uid in shared_uids:
+    role = trip.shared_with.get(uid)
+    if role in SHARE_ROLES and uid in trip.shared_with_uids:
         return "editor" if role == "editor" else "viewer"
     return None
 
 
-def authorize(trip: Mapping[str, Any] | None, uid: str, action: Action) -> Role:
+def authorize(trip: Trip | None, uid: str, action: Action) -> Role:
     """The caller's role when they may perform ``action``; ``NotFound`` if they may not see the trip (or it does
     not exist), ``PermissionDenied`` if they may see it but not do this."""
     role = role_of(trip, uid) if trip is not None else None

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 MAX_TOOL_LOG = 20
 QUOTA_DOC_TTL = dt.timedelta(days=2)
 SessionKind = Literal["plan", "replan"]
+SessionStatus = Literal["completed", "failed"]
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def finish_session(
     client: firestore.Client,
     session_id: str,
     *,
-    status: Literal["completed", "failed"],
+    status: SessionStatus,
     now: dt.datetime,
     provider: str | None = None,
     model: str | None = None,

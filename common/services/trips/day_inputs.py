@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from common.domain.maps.names import casefolded
+from common.services.trips.models import Day, Stop, Trip
 
-def stop_key(stop: Mapping[str, Any]) -> str:
+
+def stop_key(stop: Stop) -> str:
     """``id:<place id>`` for a resolved stop, ``name:<folded name>`` for one added by name only."""
-    place_id = stop.get("place_id")
-    if place_id:
-        return f"id:{place_id}"
-    return "name:" + " ".join(str(stop.get("name") or "").casefold().split())
+    if stop.place_id:
+        return f"id:{stop.place_id}"
+    return "name:" + casefolded(stop.name)
 
 
-def day_inputs(day: Mapping[str, Any]) -> list[Any]:
-    return [
-        str(day.get("date")),
-        [[stop_key(stop), stop.get("arrive"), stop.get("depart")] for stop in day.get("stops") or []],
-    ]
+def day_inputs(day: Day) -> list[Any]:
+    return [day.date.isoformat(), [[stop_key(stop), stop.arrive, stop.depart] for stop in day.stops]]
 
 
 def _digest(value: Any) -> str:
@@ -33,38 +32,35 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def day_hash(day: Mapping[str, Any]) -> str:
+def day_hash(day: Day) -> str:
     return _digest(day_inputs(day))
 
 
-def day_hashes(days: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def day_hashes(days: Iterable[Day]) -> dict[str, str]:
     """``{date: hash}`` of every day."""
-    return {str(day.get("date")): day_hash(day) for day in days}
+    return {day.date.isoformat(): day_hash(day) for day in days}
 
 
-def input_hash(days: Iterable[Mapping[str, Any]], transport: str | None) -> str:
+def input_hash(days: Iterable[Day], transport: str | None) -> str:
     """One hash of everything enrichment depends on (days in date order, and the transport mode)."""
     hashes = day_hashes(days)
     return _digest({"transport": transport, "days": sorted(hashes.items())})
 
 
-def trip_input_hash(trip: Mapping[str, Any]) -> str:
-    return input_hash(trip.get("days") or [], trip.get("transport"))
+def trip_input_hash(trip: Trip) -> str:
+    return input_hash(trip.days, trip.transport)
 
 
-def changed_dates(trip: Mapping[str, Any]) -> list[str]:
+def changed_dates(trip: Trip) -> list[str]:
     """Dates whose inputs differ from what enrichment last saw.
 
     Without any stored hashes the days came from the planner (which already computed legs and times): only days
     holding a stop still without a place id count as changed. A change of transport changes every day.
     """
-    enrichment = trip.get("enrichment") or {}
-    stored = enrichment.get("day_hashes")
-    days = trip.get("days") or []
-    if not isinstance(stored, Mapping):
-        return [
-            str(day.get("date")) for day in days if any(not stop.get("place_id") for stop in day.get("stops") or [])
-        ]
-    if enrichment.get("transport") not in (None, trip.get("transport")):
-        return [str(day.get("date")) for day in days]
-    return [str(day.get("date")) for day in days if stored.get(str(day.get("date"))) != day_hash(day)]
+    enrichment = trip.enrichment
+    stored = enrichment.day_hashes if enrichment else None
+    if stored is None:
+        return [day.date.isoformat() for day in trip.days if any(not stop.place_id for stop in day.stops)]
+    if enrichment is not None and enrichment.transport not in (None, trip.transport):
+        return [day.date.isoformat() for day in trip.days]
+    return [day.date.isoformat() for day in trip.days if stored.get(day.date.isoformat()) != day_hash(day)]

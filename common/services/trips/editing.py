@@ -8,18 +8,30 @@ by the ``enrich_places`` trigger). Optimistic concurrency: the edit names the ve
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import re
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from common.domain.maps.names import casefolded
 from common.foundation.config import Settings
 from common.foundation.errors import Conflict, InvalidRequest
-from common.services.trips import day_inputs
-from common.services.trips.models import CalendarDate, PlaceName, _clean_text, _problems_from
+from common.services.trips import access, day_inputs, store
+from common.services.trips.models import (
+    CalendarDate,
+    Day,
+    EnrichmentReport,
+    Money,
+    PlaceName,
+    Stop,
+    Trip,
+    _clean_text,
+    _problems_from,
+)
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
 
 MAX_TITLE = 120
 MAX_NOTES = 2000
@@ -95,23 +107,16 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def _trip_dates(trip: Mapping[str, Any]) -> tuple[dt.date, dt.date] | None:
-    try:
-        return dt.date.fromisoformat(str(trip["start_date"])), dt.date.fromisoformat(str(trip["end_date"]))
-    except (KeyError, ValueError):
-        return None
-
-
-def _rule_problems(patch: TripPatch, trip: Mapping[str, Any], settings: Settings) -> list[dict[str, str]]:
+def _rule_problems(patch: TripPatch, trip: Trip, settings: Settings) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
     if patch.days is None:
         return problems
-    dates = _trip_dates(trip)
+    dates = (trip.start_date, trip.end_date)
     seen: set[dt.date] = set()
     max_stops = settings.max_places_per_day * 2
     for day_index, day in enumerate(patch.days):
         where = f"days.{day_index}"
-        if dates is not None and not dates[0] <= day.date <= dates[1]:
+        if not dates[0] <= day.date <= dates[1]:
             problems.append(
                 {"field": f"{where}.date", "message": f"must be a date of the trip ({dates[0]}..{dates[1]})"}
             )
@@ -131,7 +136,7 @@ def _rule_problems(patch: TripPatch, trip: Mapping[str, Any], settings: Settings
     return problems
 
 
-def parse_patch(body: Any, trip: Mapping[str, Any], settings: Settings, if_match: int | None) -> tuple[TripPatch, int]:
+def parse_patch(body: Any, trip: Trip, settings: Settings, if_match: int | None) -> tuple[TripPatch, int]:
     """The validated edit and the version it was made from; every problem is listed."""
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object", details=[{"field": "body", "message": "not an object"}])
@@ -156,118 +161,126 @@ def parse_patch(body: Any, trip: Mapping[str, Any], settings: Settings, if_match
     return patch, version
 
 
-def _fold(name: str) -> str:
-    return " ".join(name.casefold().split())
+KnownStops = tuple[dict[str, Stop], dict[str, Stop]]
 
 
-def _known_stops(days: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    by_id: dict[str, dict[str, Any]] = {}
-    by_name: dict[str, dict[str, Any]] = {}
+def _known_stops(days: list[Day]) -> KnownStops:
+    by_id: dict[str, Stop] = {}
+    by_name: dict[str, Stop] = {}
     for day in days:
-        for stop in day.get("stops") or []:
-            if stop.get("place_id"):
-                by_id.setdefault(stop["place_id"], stop)
-            if stop.get("name"):
-                by_name.setdefault(_fold(stop["name"]), stop)
+        for stop in day.stops:
+            if stop.place_id:
+                by_id.setdefault(stop.place_id, stop)
+            if stop.name:
+                by_name.setdefault(casefolded(stop.name), stop)
     return by_id, by_name
 
 
-def _new_stop(edit: StopEdit, currency: str) -> dict[str, Any]:
-    return {
-        "place_id": edit.place_id,
-        "name": edit.name or "",
-        "category": "other",
-        "location": None,
-        "arrive": "00:00",
-        "depart": "00:00",
-        "duration_min": DEFAULT_VISIT_MIN,
-        "cost_estimate": {"amount": 0.0, "currency": currency},
-        "description": "",
-        "travel_from_previous": None,
-        "warnings": [],
-    }
+def _new_stop(edit: StopEdit, currency: str) -> Stop:
+    return Stop(
+        place_id=edit.place_id,
+        name=edit.name or "",
+        category="other",
+        location=None,
+        arrive="00:00",
+        depart="00:00",
+        duration_min=DEFAULT_VISIT_MIN,
+        cost_estimate=Money(amount=0.0, currency=currency),
+        description="",
+        travel_from_previous=None,
+    )
 
 
-def edited_stops(
-    day: DayEdit, known: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]], currency: str
-) -> list[dict[str, Any]]:
+def edited_stops(day: DayEdit, known: KnownStops, currency: str) -> list[Stop]:
     """The stored stops of an edited day: known places keep their details; times are the user's (``timing: fixed``)
     or provisional (``timing: auto``: previous departure + 15 min, for the stop's usual duration)."""
     by_id, by_name = known
-    stops: list[dict[str, Any]] = []
+    stops: list[Stop] = []
     free_from = DAY_START_MINUTE
     for edit in day.stops:
         existing = by_id.get(edit.place_id) if edit.place_id else None
         if existing is None and edit.name and not edit.place_id:
-            existing = by_name.get(_fold(edit.name))
-        stop = copy.deepcopy(existing) if existing is not None else _new_stop(edit, currency)
+            existing = by_name.get(casefolded(edit.name))
+        stop = existing.model_copy(deep=True) if existing is not None else _new_stop(edit, currency)
         if edit.name and existing is None:
-            stop["name"] = edit.name
-        stop["warnings"] = []
-        duration = int(stop.get("duration_min") or DEFAULT_VISIT_MIN)
+            stop.name = edit.name
+        stop.warnings = []
+        duration = stop.duration_min or DEFAULT_VISIT_MIN
         if edit.arrive is not None and edit.depart is not None:
             arrive, depart = _minutes(edit.arrive), _minutes(edit.depart)
-            stop["timing"] = "fixed"
+            stop.timing = "fixed"
         else:
             arrive = free_from + (PROVISIONAL_TRAVEL_MIN if stops else 0)
             depart = min(LAST_MINUTE, arrive + duration)
-            stop["timing"] = "auto"
-        stop["arrive"], stop["depart"] = _clock(arrive), _clock(depart)
-        stop["duration_min"] = max(0, _minutes(stop["depart"]) - _minutes(stop["arrive"]))
-        free_from = _minutes(stop["depart"])
+            stop.timing = "auto"
+        stop.arrive, stop.depart = _clock(arrive), _clock(depart)
+        stop.duration_min = max(0, _minutes(stop.depart) - _minutes(stop.arrive))
+        free_from = _minutes(stop.depart)
         stops.append(stop)
     return stops
 
 
-def _empty_day(date: dt.date, currency: str) -> dict[str, Any]:
-    return {
-        "date": date.isoformat(),
-        "theme": "",
-        "summary": "",
-        "stops": [],
-        "travel_min": 0,
-        "cost_estimate": {"amount": 0.0, "currency": currency},
-        "warnings": [],
-    }
+def _empty_day(date: dt.date, currency: str) -> Day:
+    return Day(
+        date=date,
+        theme="",
+        summary="",
+        stops=[],
+        travel_min=0,
+        cost_estimate=Money(amount=0.0, currency=currency),
+    )
 
 
-def patch_fields(trip: Mapping[str, Any], patch: TripPatch, version: int, now: dt.datetime) -> dict[str, Any]:
-    """Pure: the fields to write for ``patch`` on ``trip`` (``Conflict`` when ``version`` is stale)."""
-    current = int(trip.get("version") or 0)
+def patch_fields(trip: Trip, patch: TripPatch, version: int, now: dt.datetime) -> tuple[Trip, list[str]]:
+    """Pure: ``trip`` after ``patch`` and the names of the fields it changed (``Conflict`` when ``version`` is
+    stale)."""
+    current = trip.version
     if version != current:
         raise Conflict(
             f"the trip is at version {current}, the edit was made from version {version}",
             details=[{"current_version": current}],
         )
-    fields: dict[str, Any] = {"version": current + 1, "updated_at": now}
+    update: dict[str, Any] = {"version": current + 1, "updated_at": now}
     if patch.title is not None:
-        fields["title"] = patch.title
+        update["title"] = patch.title
     if patch.notes is not None:
-        fields["notes"] = patch.notes or None
-    if patch.days is None:
-        return fields
-    if trip.get("status") != "ready":
-        raise Conflict("only a ready trip's days can be edited", details=[{"status": trip.get("status")}])
-    days = [dict(day) for day in trip.get("days") or []]
+        update["notes"] = patch.notes or None
+    if patch.days is not None:
+        if trip.status != "ready":
+            raise Conflict("only a ready trip's days can be edited", details=[{"status": trip.status}])
+        update.update(_edited_days(trip, patch.days))
+    return trip.model_copy(update=update), sorted(update)
+
+
+def _edited_days(trip: Trip, edits: list[DayEdit]) -> dict[str, Any]:
+    days = [day.model_copy() for day in trip.days]
     baseline = day_inputs.day_hashes(days)
-    currency = (trip.get("budget") or {}).get("currency") or "USD"
+    currency = trip.currency or "USD"
     known = _known_stops(days)
-    by_date = {str(day.get("date")): day for day in days}
-    for edit in patch.days:
-        date = edit.date.isoformat()
-        day = by_date.get(date) or _empty_day(edit.date, currency)
-        day["stops"] = edited_stops(edit, known, currency)
-        day["warnings"] = []
-        by_date[date] = day
+    by_date = {day.date: day for day in days}
+    for edit in edits:
+        day = by_date.get(edit.date) or _empty_day(edit.date, currency)
+        by_date[edit.date] = day.model_copy(update={"stops": edited_stops(edit, known, currency), "warnings": []})
     new_days = [by_date[date] for date in sorted(by_date)]
-    fields["days"] = new_days
-    enrichment = dict(trip.get("enrichment") or {})
-    if not isinstance(enrichment.get("day_hashes"), Mapping):
+    enrichment = (trip.enrichment or EnrichmentReport()).model_copy()
+    if enrichment.day_hashes is None:
         # First edit of a planned trip: the planner's days are the baseline, so only edited days are recomputed.
-        enrichment["day_hashes"] = baseline
-        enrichment["transport"] = trip.get("transport")
-    if day_inputs.input_hash(new_days, trip.get("transport")) != enrichment.get("input_hash"):
-        enrichment["status"] = "pending"
-        enrichment["reason"] = None
-    fields["enrichment"] = enrichment
-    return fields
+        enrichment.day_hashes = baseline
+        enrichment.transport = trip.transport
+    if day_inputs.input_hash(new_days, trip.transport) != enrichment.input_hash:
+        enrichment.status = "pending"
+        enrichment.reason = None
+    return {"days": new_days, "enrichment": enrichment}
+
+
+def apply_edit(
+    client: firestore.Client, trip_id: str, uid: str, patch: TripPatch, version: int, now: dt.datetime
+) -> Trip:
+    """Store ``patch`` on the trip in a transaction that authorizes the caller again and checks ``version``."""
+
+    def update(current: Trip | None) -> tuple[Trip, list[str]]:
+        access.authorize(current, uid, "edit")
+        assert current is not None
+        return patch_fields(current, patch, version, now)
+
+    return store.update_trip(client, trip_id, update)

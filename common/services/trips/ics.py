@@ -1,7 +1,9 @@
 """``GET /trips/{id}.ics``: a trip as an iCalendar file, one VEVENT per stop.
 
 Times are local times at the destination, written with its time zone (``TZID`` on DTSTART/DTEND, and the matching
-VTIMEZONE), so calendars show 09:30 in Kyoto as 09:30 in Kyoto wherever the reader is. Each event's UID depends only
+VTIMEZONE), so calendars show 09:30 in Kyoto as 09:30 in Kyoto wherever the reader is. The VTIMEZONE lists each
+offset change around the trip as its own observance with one DTSTART (no RDATE lists, which ical.js reads only the
+first date of), so icalendar, node-ical and ical.js agree across a DST change. Each event's UID depends only
 on the trip and the stop's place (or name), so re-importing an edited trip updates events instead of duplicating
 them.
 """
@@ -12,10 +14,11 @@ import datetime as dt
 import hashlib
 import zoneinfo
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
 
 import icalendar
+
+from common.domain.maps.names import casefolded
+from common.services.trips.models import Stop, Trip
 
 PRODUCT_ID = "-//Trip planner backend//trips ics//EN"
 UID_DOMAIN = "trip-planner"
@@ -38,64 +41,130 @@ def _local(date: dt.date, clock: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(hours, minutes), tzinfo=zone)
 
 
-def stop_uid(trip_id: str, stop: Mapping[str, Any], occurrence: int) -> str:
+def stop_uid(trip_id: str, stop: Stop, occurrence: int) -> str:
     """Stable per stop: the trip, the place (its id, else a hash of its name) and which visit of it this is."""
-    place_key = (
-        stop.get("place_id")
-        or "name-" + hashlib.sha256(" ".join(str(stop.get("name") or "").casefold().split()).encode()).hexdigest()[:16]
-    )
+    place_key = stop.place_id or "name-" + hashlib.sha256(casefolded(stop.name).encode()).hexdigest()[:16]
     suffix = f"-{occurrence}" if occurrence > 1 else ""
     return f"{trip_id}-{place_key}{suffix}@{UID_DOMAIN}"
 
 
-def _description(stop: Mapping[str, Any]) -> str:
+def _description(stop: Stop) -> str:
     lines = []
-    if stop.get("description"):
-        lines.append(str(stop["description"]))
-    leg = stop.get("travel_from_previous")
-    if isinstance(leg, Mapping) and leg.get("duration_min") is not None:
-        kilometres = (leg.get("distance_m") or 0) / 1000
-        lines.append(f"Getting there: {leg['duration_min']} min by {leg.get('mode', 'transit')} ({kilometres:.1f} km)")
-    for warning in stop.get("warnings") or []:
+    if stop.description:
+        lines.append(stop.description)
+    leg = stop.travel_from_previous
+    if leg is not None:
+        kilometres = leg.distance_m / 1000
+        lines.append(f"Getting there: {leg.duration_min} min by {leg.mode} ({kilometres:.1f} km)")
+    for warning in stop.warnings:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
 
 
-def trip_calendar(trip: Mapping[str, Any], *, default_time_zone: str = "UTC") -> bytes:
+def trip_calendar(trip: Trip, *, default_time_zone: str = "UTC") -> bytes:
     """The trip's stops as an iCalendar (RFC 5545) file."""
-    destination = trip.get("destination") or {}
-    zone = _zone(destination.get("time_zone"), default_time_zone)
-    trip_id = str(trip["id"])
+    destination = trip.destination
+    zone = _zone(destination.time_zone if destination else None, default_time_zone)
+    trip_id = trip.id
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    title = trip.get("title") or f"Trip to {destination.get('name') or (trip.get('request') or {}).get('destination')}"
+    title = trip.title or f"Trip to {destination.name if destination else trip.request.destination}"
     calendar.add("x-wr-calname", title)
     calendar.add("x-wr-timezone", zone.key)
-    stamp = trip.get("updated_at")
-    stamp = stamp if isinstance(stamp, dt.datetime) else dt.datetime.now(dt.UTC)
+    stamp = trip.updated_at
     seen: Counter[str] = Counter()
-    for day in trip.get("days") or []:
-        date = dt.date.fromisoformat(str(day["date"]))
-        for stop in day.get("stops") or []:
-            key = str(stop.get("place_id") or stop.get("name"))
+    for day in trip.days:
+        date = day.date
+        for stop in day.stops:
+            key = stop.place_id or stop.name
             seen[key] += 1
             event = icalendar.Event()
             event.add("uid", stop_uid(trip_id, stop, seen[key]))
             event.add("dtstamp", stamp.astimezone(dt.UTC))
-            event.add("summary", str(stop.get("name") or "Stop"))
-            event.add("dtstart", _local(date, str(stop["arrive"]), zone))
-            event.add("dtend", _local(date, str(stop["depart"]), zone))
-            event.add("location", str(stop.get("name") or ""))
-            location = stop.get("location")
-            if isinstance(location, Mapping) and location.get("lat") is not None:
-                event.add("geo", (float(location["lat"]), float(location["lng"])))
+            event.add("summary", stop.name or "Stop")
+            event.add("dtstart", _local(date, stop.arrive, zone))
+            event.add("dtend", _local(date, stop.depart, zone))
+            event.add("location", stop.name)
+            if stop.location is not None:
+                event.add("geo", (stop.location.lat, stop.location.lng))
             description = _description(stop)
             if description:
                 event.add("description", description)
-            if stop.get("category"):
-                event.add("categories", [str(stop["category"])])
+            if stop.category:
+                event.add("categories", [stop.category])
             calendar.add_component(event)
-    calendar.add_missing_timezones()
+    first = min((day.date for day in trip.days), default=trip.start_date)
+    last = max((day.date for day in trip.days), default=trip.end_date)
+    calendar.add_component(vtimezone(zone, first, last))
     return bytes(calendar.to_ical())
+
+
+TIMEZONE_MARGIN = dt.timedelta(days=7)
+EPOCH_OBSERVANCE = dt.datetime(1970, 1, 1)  # an observance's DTSTART is a local time, without a zone
+
+
+def _offset_changes(zone: zoneinfo.ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The UTC instants (to the minute) in ``[start, end)`` where the zone's UTC offset or DST flag changes."""
+
+    def state(moment: dt.datetime) -> tuple[dt.timedelta | None, dt.timedelta | None]:
+        local = moment.astimezone(zone)
+        return local.utcoffset(), local.dst()
+
+    changes = []
+    step = dt.timedelta(hours=6)
+    moment = start
+    while moment < end:
+        following = min(moment + step, end)
+        if state(moment) != state(following):
+            low, high = moment, following  # the change is in (low, high]: narrow it to the minute
+            while high - low > dt.timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(second=0, microsecond=0)
+                if middle <= low:
+                    break
+                if state(middle) == state(low):
+                    low = middle
+                else:
+                    high = middle
+            changes.append(high)
+        moment = following
+    return changes
+
+
+def _observance(
+    kind: type[icalendar.TimezoneStandard] | type[icalendar.TimezoneDaylight],
+    starts: dt.datetime,
+    offset_from: dt.timedelta,
+    offset_to: dt.timedelta,
+    name: str | None,
+) -> icalendar.cal.Component:
+    observance = kind()
+    observance.add("dtstart", starts)
+    observance.add("tzoffsetfrom", offset_from)
+    observance.add("tzoffsetto", offset_to)
+    if name:
+        observance.add("tzname", name)
+    return observance
+
+
+def vtimezone(zone: zoneinfo.ZoneInfo, first: dt.date, last: dt.date) -> icalendar.Timezone:
+    """A VTIMEZONE valid from a week before ``first`` to a week after ``last``: the offset then, and every change
+    in between as its own observance (STANDARD or DAYLIGHT) with a single DTSTART in local time."""
+    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC) - TIMEZONE_MARGIN
+    end = dt.datetime.combine(last, dt.time(), tzinfo=dt.UTC) + TIMEZONE_MARGIN
+    timezone = icalendar.Timezone()
+    timezone.add("tzid", zone.key)
+    initial = start.astimezone(zone)
+    offset = initial.utcoffset() or dt.timedelta(0)
+    kind = icalendar.TimezoneDaylight if initial.dst() else icalendar.TimezoneStandard
+    timezone.add_component(_observance(kind, EPOCH_OBSERVANCE, offset, offset, initial.tzname()))
+    for change in _offset_changes(zone, start, end):
+        after = change.astimezone(zone)
+        new_offset = after.utcoffset() or dt.timedelta(0)
+        local_start = (change + offset).replace(tzinfo=None)  # the wall-clock time, in the old offset, of the change
+        kind = icalendar.TimezoneDaylight if after.dst() else icalendar.TimezoneStandard
+        timezone.add_component(_observance(kind, local_start, offset, new_offset, after.tzname()))
+        offset = new_offset
+    return timezone

@@ -21,8 +21,9 @@ from pydantic import BaseModel
 from common.foundation.errors import InvalidRequest
 from common.foundation.queries import build_query
 from common.foundation.times import as_utc
+from common.services.trips import store
 from common.services.trips.access import Role, role_of
-from common.services.trips.models import TripStatus
+from common.services.trips.models import Trip, TripStatus
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -131,15 +132,15 @@ def _created_at(value: Any) -> dt.datetime:
     return created
 
 
-def _sort_key(trip: Mapping[str, Any]) -> tuple[dt.datetime, str]:
-    return _created_at(trip["created_at"]), str(trip["id"])
+def _sort_key(trip: Trip) -> tuple[dt.datetime, str]:
+    return _created_at(trip.created_at), trip.id
 
 
 def newest_page(
-    trips: Iterable[Mapping[str, Any]], page_size: int, cursor: PageCursor | None
-) -> tuple[list[Mapping[str, Any]], PageCursor | None]:
+    trips: Iterable[Trip], page_size: int, cursor: PageCursor | None
+) -> tuple[list[Trip], PageCursor | None]:
     """Pure: the page of ``trips`` after ``cursor`` (newest first, ties by id descending) and the next cursor."""
-    unique = {str(trip["id"]): trip for trip in trips}
+    unique = {trip.id: trip for trip in trips}
     ordered = sorted(unique.values(), key=_sort_key, reverse=True)
     if cursor is not None:
         ordered = [trip for trip in ordered if _sort_key(trip) < (cursor.created_at, cursor.trip_id)]
@@ -149,10 +150,10 @@ def newest_page(
     return page, next_cursor
 
 
-def _fetch(client: firestore.Client, uid: str, params: ListParams) -> list[dict[str, Any]]:
+def _fetch(client: firestore.Client, uid: str, params: ListParams) -> list[Trip]:
     """At most ``page_size + 1`` of each kind of trip after the cursor; merged and cut by ``newest_page``."""
     limit = params.page_size + 1
-    found: list[dict[str, Any]] = []
+    found: list[Trip] = []
     for kind, owner_values in (("owned", {"user_id": uid}), ("shared", {"shared_with_uids": uid})):
         name = f"{kind}_trips" + ("_by_status" if params.status else "")
         values: dict[str, Any] = {**owner_values, "status": params.status}
@@ -165,27 +166,24 @@ def _fetch(client: firestore.Client, uid: str, params: ListParams) -> list[dict[
             before = {**values, "created_at": params.cursor.created_at}
             queries.append(build_query(client, f"{name}_before", values=before, range_op="<", limit=limit))
         for query in queries:
-            found.extend(snapshot.to_dict() or {} for snapshot in query.stream())
-    return [trip for trip in found if trip.get("id") and isinstance(trip.get("created_at"), dt.datetime)]
+            found.extend(store.from_document(snapshot.to_dict() or {}) for snapshot in query.stream())
+    return found
 
 
-def summary(trip: Mapping[str, Any], role: Role) -> dict[str, Any]:
-    destination = trip.get("destination") or {}
-    request = trip.get("request") or {}
-    days = trip.get("days") or []
+def summary(trip: Trip, role: Role) -> dict[str, Any]:
     return TripSummary(
-        id=trip["id"],
-        title=trip.get("title"),
-        status=trip["status"],
+        id=trip.id,
+        title=trip.title,
+        status=trip.status,
         role=role,
-        destination=destination.get("name") or request.get("destination"),
-        start_date=trip["start_date"],
-        end_date=trip["end_date"],
-        day_count=len(days),
-        stop_count=sum(len(day.get("stops") or []) for day in days),
-        version=trip["version"],
-        created_at=trip["created_at"],
-        updated_at=trip["updated_at"],
+        destination=trip.destination.name if trip.destination else trip.request.destination,
+        start_date=trip.start_date,
+        end_date=trip.end_date,
+        day_count=len(trip.days),
+        stop_count=sum(len(day.stops) for day in trip.days),
+        version=trip.version,
+        created_at=trip.created_at,
+        updated_at=trip.updated_at,
     ).model_dump(mode="json")
 
 

@@ -8,9 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from common.foundation.config import Settings
 from common.foundation.errors import InvalidRequest
@@ -177,33 +186,48 @@ def parse_trip_request(body: Any, settings: Settings, today: dt.date) -> TripReq
     return request
 
 
-# ----- the trip -------------------------------------------------------------------------------------------------
+# ----- the trip document ----------------------------------------------------------------------------------------
+#
+# One typed model per part of the stored ``trips/{id}`` document; every writer builds these and the store module is
+# the only place that turns them into Firestore dicts and back. The API shows the same models without the fields a
+# model names in ``SERVER_ONLY`` (bookkeeping of the services; not in the OpenAPI document either).
 
 
-class LatLng(BaseModel):
+class DocumentPart(BaseModel):
+    """A part of the stored trip. Unknown stored keys are ignored (older documents stay readable)."""
+
+    model_config = ConfigDict(extra="ignore")
+    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset()
+
+
+class LatLng(DocumentPart):
     lat: float
     lng: float
 
 
-class Money(BaseModel):
+class Money(DocumentPart):
     amount: float
     currency: str
 
 
-class TripDestination(BaseModel):
+class TripDestination(DocumentPart):
     name: str
     place_id: str
     location: LatLng
     time_zone: str
 
 
-class TravelLeg(BaseModel):
+class TravelLeg(DocumentPart):
     mode: Transport
     duration_min: int
     distance_m: int
 
 
-class Stop(BaseModel):
+MealKind = Literal["lunch", "dinner"]
+Timing = Literal["auto", "fixed"]
+
+
+class Stop(DocumentPart):
     place_id: str | None
     name: str
     category: str
@@ -215,9 +239,13 @@ class Stop(BaseModel):
     description: str
     travel_from_previous: TravelLeg | None
     warnings: list[str] = Field(default_factory=list)
+    meal: MealKind | None = Field(None, description="Set when the stop is the day's lunch or dinner")
+    timing: Timing | None = Field(
+        None, description="After an edit: times given by the user (fixed) or computed (auto); unset when planned"
+    )
 
 
-class Day(BaseModel):
+class Day(DocumentPart):
     date: dt.date
     theme: str
     summary: str
@@ -225,26 +253,30 @@ class Day(BaseModel):
     travel_min: int
     cost_estimate: Money
     warnings: list[str] = Field(default_factory=list)
+    cost_by_category: dict[str, float] | None = Field(
+        None, description="The day's cost split as the trip budget's by_category"
+    )
 
 
-class TripBudget(BaseModel):
+class TripBudget(DocumentPart):
     currency: str
     limit: float | None
     estimated_total: float
     by_category: dict[str, float]
 
 
-class Dropped(BaseModel):
+class Dropped(DocumentPart):
     name: str
     reason: str
 
 
-class Tokens(BaseModel):
+class Tokens(DocumentPart):
     prompt: int
     output: int
+    thinking: int = Field(0, description="Thinking tokens (billed as output; not included in output)")
 
 
-class PlannerReport(BaseModel):
+class PlannerReport(DocumentPart):
     provider: str
     model: str | None
     llm_calls: int
@@ -253,24 +285,53 @@ class PlannerReport(BaseModel):
     maps_calls: int
     cache_hits: int
     duration_ms: int
+    maps_elements: int = Field(0, description="Route-matrix elements billed by this planning")
 
 
-class Progress(BaseModel):
+class Progress(DocumentPart):
     stage: ProgressStage
     updated_at: dt.datetime
 
 
-class EnrichmentReport(BaseModel):
+class Failure(DocumentPart):
+    """Why a trip ended ``failed``: an error code of the API and a message an app can show."""
+
+    code: str
+    message: str
+
+
+class SolverReport(DocumentPart):
+    produced_by: str
+    solve_seconds: float
+
+
+class EnrichmentReport(DocumentPart):
     """What the ``enrich_places`` trigger last did after an edit (``pending`` until it has run)."""
+
+    # Server-only: the hashes of the inputs enrichment depends on (common.services.trips.day_inputs) as it last saw
+    # them, and what its last run did.
+
+    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset(
+        {"input_hash", "day_hashes", "transport", "source_update_time", "event_id", "changed_dates", "maps_calls"}
+    )
 
     status: Literal["pending", "enriched", "failed"] = "pending"
     reason: str | None = None
     enriched_at: dt.datetime | None = None
     runs: int = 0
+    input_hash: SkipJsonSchema[str | None] = None
+    day_hashes: SkipJsonSchema[dict[str, str] | None] = None
+    transport: SkipJsonSchema[str | None] = None
+    source_update_time: SkipJsonSchema[dt.datetime | None] = None
+    event_id: SkipJsonSchema[str | None] = None
+    changed_dates: SkipJsonSchema[list[str]] = Field(default_factory=list)
+    maps_calls: SkipJsonSchema[int] = 0
 
 
-class Trip(BaseModel):
+class Trip(DocumentPart):
     """A trip as returned and as stored in ``trips/{id}`` (a failed or planning trip has no days yet)."""
+
+    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"shared_with_uids", "solver"})
 
     id: str
     user_id: str
@@ -283,14 +344,14 @@ class Trip(BaseModel):
     pace: Pace
     transport: Transport
     language: str
-    request: dict[str, Any]
+    request: TripRequest = Field(description="What was asked")
     days: list[Day]
     budget: TripBudget | None
     dropped: list[Dropped]
     warnings: list[str]
     planner: PlannerReport | None
     progress: Progress
-    failure: dict[str, str] | None = None
+    failure: Failure | None = None
     tips: list[str] = Field(default_factory=list, description="Practical tips from the planner")
     title: str | None = None
     notes: str | None = None
@@ -298,3 +359,17 @@ class Trip(BaseModel):
     enrichment: EnrichmentReport | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
+    shared_with_uids: SkipJsonSchema[list[str]] = Field(
+        default_factory=list, description="The uids of shared_with, queryable with array_contains"
+    )
+    solver: SkipJsonSchema[SolverReport | None] = None
+
+    def api_view(self) -> dict[str, Any]:
+        """The trip as the API shows it (JSON types, server-only fields left out)."""
+        hidden: dict[str, Any] = dict.fromkeys(self.SERVER_ONLY, True)
+        hidden["enrichment"] = set(EnrichmentReport.SERVER_ONLY)
+        return self.model_dump(mode="json", exclude=hidden)
+
+    @property
+    def currency(self) -> str | None:
+        return self.budget.currency if self.budget else None

@@ -1,19 +1,34 @@
-"""Trip documents in Firestore (``trips/{id}``): created at once as ``planning``, updated with progress, and ended
-``ready`` or ``failed``; apps watch them with a Firestore listener."""
+"""Trip documents in Firestore (``trips/{id}``): the one place where a typed ``Trip`` becomes a Firestore dict and
+back. A trip is created at once as ``planning``, updated with progress, and ended ``ready`` or ``failed``; apps
+watch it with a Firestore listener.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from common.foundation.batched_writes import delete_in_batches
 from common.foundation.collection_names import TRIPS
-from common.services.trips.models import ProgressStage, Trip, TripRequest
+from common.foundation.queries import build_query
+from common.services.trips.models import (
+    DocumentPart,
+    Dropped,
+    Failure,
+    PlannerReport,
+    Progress,
+    ProgressStage,
+    Trip,
+    TripRequest,
+)
 
 if TYPE_CHECKING:
     from google.cloud import firestore
 
 QUICK_WRITE_TIMEOUT_SECONDS = 3.0
+DELETE_BATCH = 400
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -22,92 +37,187 @@ def new_trip_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
 
 
-def planning_document(trip_id: str, user_id: str, request: TripRequest, now: dt.datetime) -> dict[str, Any]:
+# ----- the Firestore boundary -----------------------------------------------------------------------------------
+
+
+def _firestore_value(value: Any) -> Any:
+    """Firestore has no date type: calendar dates are stored as ``YYYY-MM-DD`` text (instants stay timestamps)."""
+    if isinstance(value, dict):
+        return {key: _firestore_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_firestore_value(item) for item in value]
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def document_of(part: DocumentPart) -> dict[str, Any]:
+    """The Firestore form of any part of a trip (a day, a stop, the enrichment report...)."""
+    return _firestore_value(part.model_dump(mode="python"))  # type: ignore[no-any-return]
+
+
+def to_document(trip: Trip) -> dict[str, Any]:
+    """The Firestore form of a trip (every field, server-only ones included)."""
+    return _firestore_value(trip.model_dump(mode="python"))  # type: ignore[no-any-return]
+
+
+def fields_of(trip: Trip, names: Iterable[str]) -> dict[str, Any]:
+    """The Firestore form of some top-level fields of ``trip``, for an update."""
+    document = trip.model_dump(mode="python", include=set(names))
+    return _firestore_value(document)  # type: ignore[no-any-return]
+
+
+def from_document(data: Mapping[str, Any]) -> Trip:
+    """A stored trip as its model (``pydantic.ValidationError`` when the document is not a trip)."""
+    return Trip.model_validate(dict(data))
+
+
+def trip_ref(client: firestore.Client, trip_id: str) -> firestore.DocumentReference:
+    return client.collection(TRIPS).document(trip_id)
+
+
+def read_trip(client: firestore.Client, trip_id: str, transaction: firestore.Transaction | None = None) -> Trip | None:
+    """The stored trip, or ``None`` when there is none (read in ``transaction`` when given)."""
+    snapshot = trip_ref(client, trip_id).get(transaction=transaction)
+    return from_document(snapshot.to_dict() or {}) if snapshot.exists else None
+
+
+TripChange = Callable[[Trip | None], tuple[Trip, Iterable[str]]]
+
+
+def update_trip(client: firestore.Client, trip_id: str, change: TripChange) -> Trip:
+    """Read the trip in a transaction, let ``change`` decide (it may raise: nothing is written) the updated trip and
+    the names of the fields to write, write them, and return the updated trip (no read back)."""
+    from google.cloud import firestore
+
+    ref = trip_ref(client, trip_id)
+    updated: list[Trip] = []
+
+    @firestore.transactional
+    def write(transaction: firestore.Transaction) -> None:
+        trip, names = change(read_trip(client, trip_id, transaction))
+        transaction.update(ref, fields_of(trip, names))
+        updated[:] = [trip]
+
+    write(client.transaction())
+    return updated[0]
+
+
+def delete_trip(client: firestore.Client, trip_id: str) -> None:
+    """Delete the trip's ``ai_sessions`` (batched) and then the trip."""
+    while True:
+        sessions = list(
+            build_query(client, "sessions_of_trip", values={"trip_id": trip_id}, limit=DELETE_BATCH).stream()
+        )
+        delete_in_batches(client, [session.reference for session in sessions])
+        if len(sessions) < DELETE_BATCH:
+            break
+    trip_ref(client, trip_id).delete()
+
+
+# ----- the planning lifecycle -----------------------------------------------------------------------------------
+
+
+def planning_trip(trip_id: str, user_id: str, request: TripRequest, now: dt.datetime) -> Trip:
     """The trip as first stored: what was asked, no days yet."""
-    return {
-        "id": trip_id,
-        "user_id": user_id,
-        "status": "planning",
-        "version": 1,
-        "destination": None,
-        "start_date": request.start_date.isoformat(),
-        "end_date": request.end_date.isoformat(),
-        "travelers": request.travelers,
-        "pace": request.pace,
-        "transport": request.transport,
-        "language": request.language,
-        "request": request.model_dump(mode="json"),
-        "days": [],
-        "budget": None,
-        "dropped": [],
-        "warnings": [],
-        "planner": None,
-        "progress": {"stage": "queued", "updated_at": now},
-        "failure": None,
-        "shared_with": {},  # uid -> "viewer" | "editor"
-        "shared_with_uids": [],  # the same uids, queryable with array_contains
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def create_trip(client: firestore.Client, document: dict[str, Any]) -> None:
-    client.collection(TRIPS).document(document["id"]).create(document)
-
-
-def set_progress(client: firestore.Client, trip_id: str, stage: ProgressStage, now: dt.datetime) -> None:
-    client.collection(TRIPS).document(trip_id).update(
-        {"progress": {"stage": stage, "updated_at": now}, "updated_at": now}
+    return Trip(
+        id=trip_id,
+        user_id=user_id,
+        status="planning",
+        version=1,
+        destination=None,
+        start_date=request.start_date,
+        end_date=request.end_date,
+        travelers=request.travelers,
+        pace=request.pace,
+        transport=request.transport,
+        language=request.language,
+        request=request,
+        days=[],
+        budget=None,
+        dropped=[],
+        warnings=[],
+        planner=None,
+        progress=Progress(stage="queued", updated_at=now),
+        failure=None,
+        created_at=now,
+        updated_at=now,
     )
 
 
-def complete_trip(
-    client: firestore.Client, planning: dict[str, Any], fields: dict[str, Any], now: dt.datetime
+def create_trip(client: firestore.Client, trip: Trip) -> None:
+    trip_ref(client, trip.id).create(to_document(trip))
+
+
+def set_progress(client: firestore.Client, trip_id: str, stage: ProgressStage, now: dt.datetime) -> None:
+    progress = Progress(stage=stage, updated_at=now).model_dump(mode="python")
+    trip_ref(client, trip_id).update({"progress": progress, "updated_at": now})
+
+
+READY_FIELDS = ("destination", "days", "budget", "dropped", "warnings", "tips", "planner", "solver")
+
+
+def complete_trip(client: firestore.Client, planning: Trip, planned: Trip, now: dt.datetime) -> Trip:
+    """Store ``planned`` (the planning trip with the ``READY_FIELDS`` filled in) as ``ready`` and return it.
+
+    ``planning`` is the trip as created: nothing else writes a trip while it is planned, so the result is known
+    without reading it back."""
+    ready = planned.model_copy(
+        update={
+            "status": "ready",
+            "progress": Progress(stage="done", updated_at=now),
+            "version": planning.version + 1,
+            "updated_at": now,
+        }
+    )
+    trip_ref(client, planning.id).update(
+        fields_of(ready, (*READY_FIELDS, "status", "progress", "version", "updated_at"))
+    )
+    return ready
+
+
+def failed_fields(
+    failure: Failure,
+    now: dt.datetime,
+    *,
+    planner: PlannerReport | None = None,
+    dropped: list[Dropped] | None = None,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Store the planned trip as ``ready`` (fields: destination, days, budget, dropped, warnings, planner) and return
-    the stored document. ``planning`` is the document as created: nothing else writes a trip while it is planned,
-    so the result is known without reading it back."""
-    update = {
-        **fields,
-        "status": "ready",
-        "progress": {"stage": "done", "updated_at": now},
-        "version": planning["version"] + 1,
+    """The update that ends a trip ``failed`` (Firestore form), with what the planning knew when it failed."""
+    from google.cloud import firestore
+
+    fields: dict[str, Any] = {
+        "status": "failed",
+        "failure": Failure(code=failure.code, message=failure.message[:500]).model_dump(mode="python"),
+        "progress": Progress(stage="done", updated_at=now).model_dump(mode="python"),
+        "version": firestore.Increment(1),
         "updated_at": now,
     }
-    client.collection(TRIPS).document(planning["id"]).update(update)
-    return {**planning, **update}
+    if planner is not None:
+        fields["planner"] = planner.model_dump(mode="python")
+    if dropped is not None:
+        fields["dropped"] = [item.model_dump(mode="python") for item in dropped]
+    if warnings is not None:
+        fields["warnings"] = list(warnings)
+    return fields
 
 
 def fail_trip(
     client: firestore.Client,
     trip_id: str,
+    failure: Failure,
     *,
-    code: str,
-    message: str,
     now: dt.datetime,
-    extra: dict[str, Any],
+    planner: PlannerReport | None = None,
+    dropped: list[Dropped] | None = None,
+    warnings: list[str] | None = None,
     quick: bool = False,
 ) -> None:
-    """Mark a trip ``failed`` with a reason an app can show; ``extra`` may carry the planner report.
+    """Mark a trip ``failed`` with a reason an app can show (see ``failed_fields``).
 
     ``quick``: one attempt with a short timeout instead of the client's retries (Firestore is known to be failing).
     """
-    from google.cloud import firestore
-
     options: dict[str, Any] = {"retry": None, "timeout": QUICK_WRITE_TIMEOUT_SECONDS} if quick else {}
-    client.collection(TRIPS).document(trip_id).update(
-        {
-            **extra,
-            "status": "failed",
-            "failure": {"code": code, "message": message[:500]},
-            "progress": {"stage": "done", "updated_at": now},
-            "version": firestore.Increment(1),
-            "updated_at": now,
-        },
-        **options,
-    )
-
-
-def trip_response(document: dict[str, Any]) -> dict[str, Any]:
-    """The API form of a stored trip (validated against the contract; server-only fields left out)."""
-    return Trip.model_validate(document).model_dump(mode="json")
+    fields = failed_fields(failure, now, planner=planner, dropped=dropped, warnings=warnings)
+    trip_ref(client, trip_id).update(fields, **options)

@@ -4,11 +4,19 @@ It serves ``POST /{version}/models/{model}:generateContent`` (Gemini API mode; g
 ``POST /{version}/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent`` (Vertex AI mode),
 answers each request with the next reply of the test's script, and records every request (path, headers, JSON body).
 When the script is exhausted it answers 500 and counts the surprise in ``unexpected``.
+
+Thinking, as Gemini 3 models do it: every recorded answer reports ``thoughtsTokenCount`` in its usage (separately
+from ``candidatesTokenCount``; ``totalTokenCount`` includes it), a reply may carry thought parts (``thought: true``;
+the real API sends them when thoughts are included), and function calls carry a ``thoughtSignature``. Like Gemini 3,
+the stand-in refuses (400 ``INVALID_ARGUMENT``) a request that sends one of its function-call turns back without the
+signature it issued.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import itertools
 import json
 import re
 import threading
@@ -56,6 +64,20 @@ class RecordedRequest:
         return config if isinstance(config, dict) else {}
 
     @property
+    def thinking_config(self) -> dict[str, Any] | None:
+        """The request's thinking config with its keys in camelCase, or ``None``. The REST API (proto JSON) accepts
+        both spellings of a field; google-genai 3.6.1 sends the inner ones in snake_case (``thinking_level``)."""
+        config = self.generation_config.get("thinkingConfig", self.generation_config.get("thinking_config"))
+        if not isinstance(config, dict):
+            return None
+        return {re.sub(r"_([a-z])", lambda match: match.group(1).upper(), key): value for key, value in config.items()}
+
+    @property
+    def thinking_level(self) -> str | None:
+        config = self.thinking_config
+        return None if config is None else config.get("thinkingLevel")
+
+    @property
     def texts(self) -> list[str]:
         """Every text part of the conversation sent, in order."""
         contents = self.body.get("contents", [])
@@ -76,6 +98,7 @@ class GeminiStandIn:
     script: list[Reply] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     unexpected: int = 0
+    refused: list[str] = field(default_factory=list)  # why requests were refused (missing thought signatures)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -132,10 +155,26 @@ class GeminiStandIn:
             if request.match is None:
                 self.unexpected += 1
                 return error_reply(404, f"no such path {request.path}", "NOT_FOUND")
+            problem = _missing_signature(request.body)
+            if problem:
+                self.refused.append(problem)
+                return error_reply(400, problem, "INVALID_ARGUMENT")
             if not self.script:
                 self.unexpected += 1
                 return error_reply(500, "stand-in script exhausted", "INTERNAL")
             return self.script.pop(0)
+
+
+def _missing_signature(body: dict[str, Any]) -> str | None:
+    """Gemini 3's check: each model turn with function calls sent back carries the thought signature it came with."""
+    for index, content in enumerate(body.get("contents", [])):
+        parts = content.get("parts", [])
+        calls = [part for part in parts if "functionCall" in part]
+        if content.get("role") == "model" and calls:
+            signature = calls[0].get("thoughtSignature")
+            if not signature or signature not in _ISSUED_SIGNATURES:
+                return f"Function call is missing a thought_signature in contents[{index}].parts"
+    return None
 
 
 @contextlib.contextmanager
@@ -152,24 +191,61 @@ def running_standin() -> Iterator[GeminiStandIn]:
 # ---------------------------------------------------------------------------------------------- recorded answers
 
 
-def _usage(prompt_tokens: int, output_tokens: int) -> dict[str, Any]:
-    return {
+_SIGNATURES = itertools.count(1)
+_ISSUED_SIGNATURES: set[str] = set()
+
+
+def _signature() -> str:
+    """A new opaque thought signature (base64, as the REST API sends bytes)."""
+    value = base64.b64encode(f"standin-signature-{next(_SIGNATURES)}".encode()).decode()
+    _ISSUED_SIGNATURES.add(value)
+    return value
+
+
+def _usage(prompt_tokens: int, output_tokens: int, thinking_tokens: int = 0) -> dict[str, Any]:
+    usage = {
         "promptTokenCount": prompt_tokens,
         "candidatesTokenCount": output_tokens,
-        "totalTokenCount": prompt_tokens + output_tokens,
+        "totalTokenCount": prompt_tokens + output_tokens + thinking_tokens,
     }
+    if thinking_tokens:
+        usage["thoughtsTokenCount"] = thinking_tokens
+    return usage
 
 
-def text_reply(text: str, *, finish: str = "STOP", prompt_tokens: int = 100, output_tokens: int = 50) -> Reply:
+def text_reply(
+    text: str,
+    *,
+    finish: str = "STOP",
+    prompt_tokens: int = 100,
+    output_tokens: int = 50,
+    thinking_tokens: int = 60,
+    thought: str | None = None,
+) -> Reply:
+    """A text answer; ``thought``: a thought part (``thought: true``) before it."""
+    parts: list[dict[str, Any]] = [{"text": thought, "thought": True}] if thought is not None else []
+    parts.append({"text": text})
     return Reply(
         200,
         {
-            "candidates": [
-                {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": 0}
-            ],
-            "usageMetadata": _usage(prompt_tokens, output_tokens),
+            "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
+            "usageMetadata": _usage(prompt_tokens, output_tokens, thinking_tokens),
             "modelVersion": "gemini-standin",
         },
+    )
+
+
+def cut_off_reply(text: str, *, max_output_tokens: int, thinking_tokens: int, prompt_tokens: int = 900) -> Reply:
+    """An answer cut off at ``max_output_tokens`` (finish reason MAX_TOKENS), ``thinking_tokens`` of them thoughts:
+    what a model that thinks at length returns when thinking eats the output budget."""
+    assert 0 <= thinking_tokens <= max_output_tokens
+    return text_reply(
+        text,
+        finish="MAX_TOKENS",
+        prompt_tokens=prompt_tokens,
+        output_tokens=max_output_tokens - thinking_tokens,
+        thinking_tokens=thinking_tokens,
+        thought="Listing candidates by interest, then checking opening days...",
     )
 
 
@@ -177,13 +253,18 @@ def json_reply(value: Any, **kwargs: Any) -> Reply:
     return text_reply(json.dumps(value), **kwargs)
 
 
-def function_call_reply(*calls: tuple[str, dict[str, Any]], prompt_tokens: int = 80, output_tokens: int = 20) -> Reply:
-    parts = [{"functionCall": {"name": name, "args": args}} for name, args in calls]
+def function_call_reply(
+    *calls: tuple[str, dict[str, Any]], prompt_tokens: int = 80, output_tokens: int = 20, thinking_tokens: int = 30
+) -> Reply:
+    """Function calls; the first carries a thought signature, as Gemini 3 sends it."""
+    parts: list[dict[str, Any]] = [{"functionCall": {"name": name, "args": args}} for name, args in calls]
+    if parts:
+        parts[0]["thoughtSignature"] = _signature()
     return Reply(
         200,
         {
             "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": _usage(prompt_tokens, output_tokens),
+            "usageMetadata": _usage(prompt_tokens, output_tokens, thinking_tokens),
         },
     )
 

@@ -191,11 +191,10 @@ def test_listing_pages_newest_first_with_ties_and_a_status_filter(
     expected = []
     for index in range(5):
         trip_id = f"tie{index}" + store.new_trip_id()[:10]
-        document = store.planning_document(
+        trip = store.planning_trip(
             trip_id, user.uid, request, same_time if index < 4 else same_time + dt.timedelta(hours=1)
         )
-        document["status"] = "failed" if index == 2 else "ready"
-        store.create_trip(firestore_client, document)
+        store.create_trip(firestore_client, trip.model_copy(update={"status": "failed" if index == 2 else "ready"}))
         expected.append(trip_id)
     newest_first = [expected[4], *sorted(expected[:4], reverse=True)]
     seen, token = [], None

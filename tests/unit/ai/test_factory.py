@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from common.domain.ai.errors import ModelBlocked, ModelUnavailable
+from common.domain.ai.deadline import Deadline
+from common.domain.ai.errors import ModelBlocked, ModelDeadlineExceeded, ModelOutputTruncated, ModelUnavailable
 from common.domain.ai.factory import FallbackPlanner, build_planner, resolve_provider
 from common.domain.ai.gemini import GeminiPlanner
 from common.domain.ai.models import ModelUsage, Proposal, ToolBox, TripBrief
@@ -100,9 +101,13 @@ class _Failing:
     def __init__(self, error: Exception) -> None:
         self.error = error
         self.calls = 0
+        self.deadlines: list[Deadline | None] = []
 
-    def propose(self, brief: TripBrief, tools: ToolBox) -> tuple[Proposal, ModelUsage]:
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
         self.calls += 1
+        self.deadlines.append(deadline)
         raise self.error
 
 
@@ -122,3 +127,53 @@ def test_permanent_failures_do_not_fall_back() -> None:
     with pytest.raises(ModelBlocked):
         planner.propose(make_brief(), tools)
     assert tools.calls == []
+
+
+class _Recording:
+    name = "offline"
+
+    def __init__(self) -> None:
+        self.deadlines: list[Deadline | None] = []
+
+    def propose(
+        self, brief: TripBrief, tools: ToolBox, *, deadline: Deadline | None = None
+    ) -> tuple[Proposal, ModelUsage]:
+        self.deadlines.append(deadline)
+        return OfflinePlanner().propose(brief, tools)
+
+
+def test_a_proposal_still_cut_off_falls_back_and_both_share_one_deadline() -> None:
+    primary = _Failing(ModelOutputTruncated("cut off twice"))
+    fallback = _Recording()
+    proposal, usage = FallbackPlanner(primary, fallback, deadline_seconds=100).propose(make_brief(), FakeToolBox())
+    assert usage.fallback_reason == "model_output_truncated"
+    assert usage.notes == ["google-ai failed (model_output_truncated): cut off twice"]
+    [given] = primary.deadlines
+    assert given is not None
+    assert 99 < given.remaining() <= 100
+    assert fallback.deadlines == [given]
+    assert proposal.places
+
+
+def test_a_spent_deadline_is_its_own_fallback_reason() -> None:
+    _, usage = FallbackPlanner(_Failing(ModelDeadlineExceeded("late")), OfflinePlanner()).propose(
+        make_brief(), FakeToolBox()
+    )
+    assert usage.fallback_reason == "model_deadline_exceeded"
+
+
+def test_the_built_chain_starts_one_deadline_of_the_setting() -> None:
+    settings = load_settings(
+        gemini_api_key="k",
+        ai_fallback_provider="offline",
+        gemini_plan_deadline_seconds=42,
+        gemini_proposal_reserve_seconds=20,
+    )
+    planner = build_planner(settings)
+    assert isinstance(planner, FallbackPlanner)
+    primary = _Failing(ModelUnavailable("down"))
+    planner.primary = primary
+    planner.propose(make_brief(), FakeToolBox())
+    [given] = primary.deadlines
+    assert given is not None
+    assert given.seconds == 42

@@ -9,10 +9,8 @@ from common.foundation.errors import ConfigError
 
 def test_defaults_follow_the_seed_guide() -> None:
     settings = load_settings()
-    assert settings.gemini_temperature == 0.7
-    assert settings.gemini_max_tokens == 8192
-    assert settings.gemini_top_p == 0.95
-    assert settings.gemini_top_k == 40
+    # Sampling is left to the model (Google's Gemini 3 guidance); tests/unit/ai/test_gemini_settings.py has the rest.
+    assert (settings.gemini_temperature, settings.gemini_top_p, settings.gemini_top_k) == (None, None, None)
     assert settings.max_function_calls == 5
     assert settings.function_call_timeout == 60
     assert settings.vertex_ai_max_retries == 3
@@ -71,6 +69,18 @@ def test_trip_duration_bounds_must_be_ordered(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MAX_TRIP_DURATION_DAYS", "5")
     with pytest.raises(ConfigError, match="MAX_TRIP_DURATION_DAYS"):
         load_settings()
+
+
+def test_day_windows_per_pace_include_the_evening_and_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings().day_windows()
+    assert defaults == {"relaxed": (600, 1290), "moderate": (540, 1320), "packed": (510, 1350)}
+    assert all(end >= 21 * 60 + 30 for _, end in defaults.values())  # the dinner window ends at 21:30
+    monkeypatch.setenv("DAY_WINDOW_RELAXED", "11:00-20:00")
+    assert load_settings().day_windows()["relaxed"] == (660, 1200)
+    for bad in ("20:00-11:00", "9-17", "09:00-25:00"):
+        monkeypatch.setenv("DAY_WINDOW_MODERATE", bad)
+        with pytest.raises(ConfigError, match="DAY_WINDOW_MODERATE"):
+            load_settings()
 
 
 def _production_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,6 +93,7 @@ def test_cors_preflight_answers_only_allowed_origins() -> None:
     preflight = {"Origin": "https://app.example.org", "Access-Control-Request-Method": "POST"}
     response = _call(_echo, settings=settings, method="OPTIONS", headers=preflight)
     assert response.status_code == 204
+    assert "Content-Type" not in response.headers, "no content, no content type"
     assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
 

@@ -61,4 +61,12 @@ def test_every_generated_plan_validates(trip: TripProblem, force_greedy: bool) -
     assert validate(trip, plan) == []
     planned = [stop.place_id for day in plan.days for stop in day.stops]
     dropped = [drop.place_id for drop in plan.dropped]
-    assert sorted(planned + dropped) == sorted(candidate.id for candidate in trip.places)
+    assert sorted(set(planned) | set(dropped)) == sorted(candidate.id for candidate in trip.places)
+    assert not set(planned) & set(dropped)
+    # A place comes back only as a meal venue serving a meal on a second, different day.
+    places = {candidate.id: candidate for candidate in trip.places}
+    for place_id in {place_id for place_id in planned if planned.count(place_id) > 1}:
+        uses = [(day.date, stop.meal) for day in plan.days for stop in day.stops if stop.place_id == place_id]
+        assert len(uses) == 2
+        assert uses[0][0] != uses[1][0]
+        assert all(meal is not None and meal in places[place_id].meal_kinds for _, meal in uses)

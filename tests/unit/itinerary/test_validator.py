@@ -23,7 +23,8 @@ from common.domain.itinerary import (
 )
 from tests.unit.itinerary.factories import MONDAY, daily_periods, place, problem
 
-# Monday only; 800 m apart = 10 walking minutes. Moderate pace: 09:00-20:00, 6 stops; lunch required only.
+# Monday only; 800 m apart = 10 walking minutes. Moderate pace: 09:00-22:00, 5 sights (meals apart); lunch required
+# only.
 PLACES = [
     place("museum", 800, periods=daily_periods("10:00", "18:00", days=[1, 3, 4, 5, 6, 0]), cost=10),  # shut Tuesday
     place("park", 1600, cost=0),
@@ -118,7 +119,7 @@ def test_leg_shorter_than_the_matrix() -> None:
 
 
 def test_day_window_exceeded_at_the_end() -> None:
-    day = clean_days()[1].model_copy(update={"stops": [stop("tower", "18:00", "19:55")]})
+    day = clean_days()[1].model_copy(update={"stops": [stop("tower", "20:00", "21:55")]})
     assert rules(validate(base_problem(), replace_day(1, day))) == ["day_window"]
 
 
@@ -128,7 +129,17 @@ def test_day_window_exceeded_at_the_start() -> None:
 
 
 def test_more_stops_than_the_pace_allows() -> None:
-    assert rules(validate(base_problem(max_places_per_day=2), clean_plan())) == ["too_many_stops"]
+    # Day 1 has two sights and a lunch: meals are not counted, so a cap of 1 sight is broken, a cap of 2 is not.
+    assert rules(validate(base_problem(max_places_per_day=1), clean_plan())) == ["too_many_stops"]
+    assert validate(base_problem(max_places_per_day=2), clean_plan()) == []
+
+
+def test_a_stop_marked_as_a_meal_its_venue_does_not_serve_counts_as_a_sight() -> None:
+    day = clean_days()[0].model_copy(
+        update={"stops": [*clean_days()[0].stops[:2], stop("tower", "12:10", "13:10", MealKind.LUNCH)]}
+    )
+    plan = replace_day(0, day).model_copy(update={"days": [day, clean_days()[1].model_copy(update={"stops": []})]})
+    assert "too_many_stops" in rules(validate(base_problem(max_places_per_day=2), plan))
 
 
 def test_missing_meal_without_warning() -> None:
@@ -145,7 +156,8 @@ def test_meal_outside_its_window_does_not_count() -> None:
             ]
         }
     )
-    assert rules(validate(base_problem(), replace_day(0, day))) == ["meal_missing"]
+    # The 160 minutes between the park and the late lunch are also an unexplained idle gap.
+    assert rules(validate(base_problem(), replace_day(0, day))) == ["idle_gap", "meal_missing"]
 
 
 def test_no_meal_required_when_the_day_barely_touches_the_window() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -154,9 +155,17 @@ class FakeRoutes:
         metadata: Sequence[tuple[str, str]],
     ) -> routing_v2.ComputeRoutesResponse:
         self._enter("compute_routes")
-        a, b = request.origin.location.lat_lng, request.destination.location.lat_lng
-        travel = estimate(self._mode(request.travel_mode), a.latitude, a.longitude, b.latitude, b.longitude)
-        if travel is None:
-            return routing_v2.ComputeRoutesResponse()
-        route = routing_v2.Route(duration={"seconds": travel.duration_s}, distance_meters=travel.distance_m)
+        points = [request.origin, *request.intermediates, request.destination]
+        legs = []
+        for start, end in itertools.pairwise(points):
+            a, b = start.location.lat_lng, end.location.lat_lng
+            travel = estimate(self._mode(request.travel_mode), a.latitude, a.longitude, b.latitude, b.longitude)
+            if travel is None:
+                return routing_v2.ComputeRoutesResponse()
+            legs.append(routing_v2.RouteLeg(duration={"seconds": travel.duration_s}, distance_meters=travel.distance_m))
+        route = routing_v2.Route(
+            duration={"seconds": sum(int(leg.duration.total_seconds()) for leg in legs)},
+            distance_meters=sum(leg.distance_meters for leg in legs),
+            legs=legs,
+        )
         return routing_v2.ComputeRoutesResponse(routes=[route])

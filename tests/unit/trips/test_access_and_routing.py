@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from common.api import routing
 from common.foundation.errors import InvalidRequest, NotFound, PermissionDenied
 from common.services.trips import access
+from tests.unit.trips.factories import trip_from
 
-TRIP: dict[str, Any] = {
-    "user_id": "owner",
-    "shared_with": {"ed": "editor", "vi": "viewer", "ghost": "editor"},
-    "shared_with_uids": ["ed", "vi"],
-}
+TRIP = trip_from(
+    {
+        "user_id": "owner",
+        "shared_with": {"ed": "editor", "vi": "viewer", "ghost": "editor"},
+        "shared_with_uids": ["ed", "vi"],
+    }
+)
 EXPECTED = {
     # action: (owner, editor, viewer)
     "read": (True, True, True),
@@ -46,7 +47,8 @@ def test_roles_need_both_the_map_and_the_list() -> None:
     assert access.role_of(TRIP, "ed") == "editor"
     assert access.role_of(TRIP, "vi") == "viewer"
     assert access.role_of(TRIP, "ghost") is None, "in shared_with but not in shared_with_uids"
-    assert access.role_of({"user_id": "a", "shared_with": {"b": "admin"}, "shared_with_uids": ["b"]}, "b") is None
+    unknown_role = TRIP.model_copy(update={"user_id": "a", "shared_with": {"b": "admin"}, "shared_with_uids": ["b"]})
+    assert access.role_of(unknown_role, "b") is None
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import icalendar
 
 from common.foundation.queries import QUERIES, QuerySpec
 from common.services.trips.ics import trip_calendar
+from tests.unit.trips.factories import trip_from
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,7 +41,7 @@ def _trip() -> dict[str, Any]:
 
 
 def test_ics_has_one_event_per_stop_in_local_time_with_stable_uids() -> None:
-    calendar = icalendar.Calendar.from_ical(trip_calendar(_trip()))
+    calendar = icalendar.Calendar.from_ical(trip_calendar(trip_from(_trip())))
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 2
     first, second = events
@@ -54,7 +55,7 @@ def test_ics_has_one_event_per_stop_in_local_time_with_stable_uids() -> None:
     assert "18 min by transit (4.2 km)" in str(first["description"])
     assert "closed" in str(first["description"])
     assert second.decoded("dtend") - second.decoded("dtstart") == dt.timedelta(hours=1), "24:00 is midnight"
-    again = icalendar.Calendar.from_ical(trip_calendar(_trip() | {"title": "Renamed"}))
+    again = icalendar.Calendar.from_ical(trip_calendar(trip_from(_trip() | {"title": "Renamed"})))
     assert [str(event["uid"]) for event in again.walk("VEVENT")] == [str(first["uid"]), str(second["uid"])]
     assert str(first["uid"]) == "trip1-kyoto-nijo-castle@trip-planner"
 

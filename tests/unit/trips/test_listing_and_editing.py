@@ -9,7 +9,9 @@ import pytest
 
 from common.foundation.config import load_settings
 from common.foundation.errors import Conflict, InvalidRequest
-from common.services.trips import day_inputs, editing, listing
+from common.services.trips import day_inputs, editing, listing, store
+from common.services.trips.models import Trip
+from tests.unit.trips.factories import trip_from, typed_days
 
 SETTINGS = load_settings(max_places_per_day=4)
 T0 = dt.datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
@@ -34,8 +36,8 @@ def test_list_parameters_are_bounded_and_every_problem_listed() -> None:
     assert fields == ["colour", "page_size", "status", "page_token"]
 
 
-def _trip(trip_id: str, seconds: int) -> dict[str, Any]:
-    return {"id": trip_id, "created_at": T0 + dt.timedelta(seconds=seconds)}
+def _trip(trip_id: str, seconds: int) -> Trip:
+    return trip_from({"id": trip_id, "created_at": T0 + dt.timedelta(seconds=seconds)})
 
 
 def test_pages_are_newest_first_with_ties_broken_by_id_and_nothing_lost_or_repeated() -> None:
@@ -44,7 +46,7 @@ def test_pages_are_newest_first_with_ties_broken_by_id_and_nothing_lost_or_repea
     cursor = None
     for _ in range(10):
         page, cursor = listing.newest_page(trips, 2, cursor)
-        seen += [str(trip["id"]) for trip in page]
+        seen += [trip.id for trip in page]
         if cursor is None:
             break
     assert seen == ["e", "c", "b", "a", "d"]
@@ -69,7 +71,11 @@ def _stop(place_id: str, arrive: str, depart: str) -> dict[str, Any]:
     }
 
 
-def planned_trip() -> dict[str, Any]:
+def planned_trip() -> Trip:
+    return trip_from(planned_document())
+
+
+def planned_document() -> dict[str, Any]:
     return {
         "id": "t1",
         "status": "ready",
@@ -157,7 +163,8 @@ def test_edits_move_add_remove_and_retime_stops() -> None:
         ],
     }
     patch, version = editing.parse_patch(body, trip, SETTINGS, None)
-    fields = editing.patch_fields(trip, patch, version, T0)
+    edited, names = editing.patch_fields(trip, patch, version, T0)
+    fields = store.fields_of(edited, names)
     assert fields["version"] == 4
     assert fields["notes"] == "bring umbrella"
     day1, day2 = fields["days"]
@@ -175,14 +182,14 @@ def test_edits_move_add_remove_and_retime_stops() -> None:
     assert all(stop["timing"] == "auto" for stop in day2["stops"])
     enrichment = fields["enrichment"]
     assert enrichment["status"] == "pending"
-    assert enrichment["day_hashes"] == day_inputs.day_hashes(planned_trip()["days"]), (
+    assert enrichment["day_hashes"] == day_inputs.day_hashes(typed_days(planned_document()["days"])), (
         "the planner's days are the baseline"
     )
     assert trip == planned_trip(), "the stored trip is not mutated"
 
 
 def test_days_of_a_trip_still_planning_cannot_be_edited() -> None:
-    trip = planned_trip() | {"status": "planning"}
+    trip = trip_from(planned_document() | {"status": "planning"})
     patch, version = editing.parse_patch({"version": 3, "days": [{"date": DAY1, "stops": []}]}, trip, SETTINGS, None)
     with pytest.raises(Conflict):
         editing.patch_fields(trip, patch, version, T0)
