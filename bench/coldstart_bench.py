@@ -5,7 +5,8 @@ Run from the repo root: ``.venv/bin/python -m bench.coldstart_bench [--runs 3]``
 subprocesses each measure with ``time.perf_counter``: importing functions_framework, importing the source module,
 and the first call (an unauthenticated or empty request: it imports what the function needs, then is refused
 before any network call, so the number is import and set-up time). The baseline is a bare functions-framework
-``hello`` function loaded the same way.
+``hello`` function loaded the same way. It also counts the modules loaded (``sys.modules``, and those of ``common``)
+after importing main.py and after the first call: each function's import closure.
 
 What google-cloud-logging's ``StructuredLogHandler`` would add to a cold start, ``logging_handler_ms``: the numbers
 on which ``common/foundation/log.py`` writes its lines itself (the package is not a runtime dependency; install it to
@@ -66,15 +67,22 @@ CHILD = textwrap.dedent(
             super().__init__(stream)
     stand_in.StructuredLogHandler = StructuredLogHandler
     sys.modules["google.cloud.logging.handlers"] = stand_in
+
+    def loaded():
+        names = [name for name in sys.modules if name != "google.cloud.logging.handlers"]
+        return len(names), sum(1 for name in names if name == "common" or name.startswith("common."))
+
     started = time.perf_counter()
     import functions_framework
     framework_done = time.perf_counter()
+    framework_modules = loaded()
     source, target, kind, method, path = sys.argv[1:6]
     spec = importlib.util.spec_from_file_location("main", source)
     module = importlib.util.module_from_spec(spec)
     sys.modules["main"] = module
     spec.loader.exec_module(module)
     imported = time.perf_counter()
+    import_modules = loaded()
     function = getattr(module, target)
     status = None
     if kind == "http":
@@ -96,6 +104,7 @@ CHILD = textwrap.dedent(
         except Exception as error:  # an empty event may be refused; the imports have run
             status = type(error).__name__
     first_call = time.perf_counter()
+    call_modules = loaded()
     del sys.modules["google.cloud.logging.handlers"]
     already = sorted(name for name in sys.modules if name.startswith("google.cloud.logging"))
     handler_started, handler_cpu_started = time.perf_counter(), time.process_time()
@@ -115,6 +124,11 @@ CHILD = textwrap.dedent(
         "logging_handler_cpu_ms": handler_cpu_ms,
         "logging_handler_loaded_before": already,
         "status": status,
+        "modules_framework": framework_modules[0],
+        "modules_import": import_modules[0],
+        "common_import": import_modules[1],
+        "modules_first_call": call_modules[0],
+        "common_first_call": call_modules[1],
     }))
     """
 )
@@ -135,6 +149,11 @@ def measure(source: Path, target: str, kind: str, method: str, path: str, env: d
     return dict(json.loads(lines[-1]))
 
 
+# sys.modules sizes (without the logging stand-in): after importing functions_framework, after importing main.py
+# (calling nothing), after the first call; ``common_*`` counts the modules of the ``common`` package among them.
+MODULE_KEYS = ("modules_framework", "modules_import", "common_import", "modules_first_call", "common_first_call")
+
+
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ("framework_ms", "import_ms", "first_call_ms", "total_ms")
     medians: dict[str, Any] = {key: round(statistics.median(run[key] for run in runs), 1) for key in keys}
@@ -142,11 +161,15 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
         measured = [run[key] for run in runs if run[key] is not None]
         medians[key] = round(statistics.median(measured), 1) if measured else None
     spread = [round(run["logging_handler_ms"], 1) for run in runs if run["logging_handler_ms"] is not None]
-    return medians | {
-        "logging_handler_runs_ms": spread,
-        "logging_loaded_before": sorted({name for run in runs for name in run["logging_handler_loaded_before"]}),
-        "status": runs[-1]["status"],
-    }
+    return (
+        medians
+        | {
+            "logging_handler_runs_ms": spread,
+            "logging_loaded_before": sorted({name for run in runs for name in run["logging_handler_loaded_before"]}),
+            "status": runs[-1]["status"],
+        }
+        | {key: runs[-1][key] for key in MODULE_KEYS}
+    )  # the same in every run of one tree
 
 
 def _ms(value: float | None) -> str:
@@ -178,14 +201,16 @@ def main() -> int:
     baseline = results["hello (bare functions-framework)"]["total_ms"]
     print(
         f"{'function':<34} {'framework':>9} {'import':>8} {'1st call':>8} {'total':>8} {'vs hello':>8} "
-        f"{'+logging':>8} {'(cpu)':>6}  first answer"
+        f"{'+logging':>8} {'(cpu)':>6} {'modules':>15} {'common':>9}  first answer"
     )
     for label, row in results.items():
         row["over_hello_ms"] = round(row["total_ms"] - baseline, 1)
+        modules = f"{row['modules_import']}->{row['modules_first_call']}"
+        common = f"{row['common_import']}->{row['common_first_call']}"
         print(
             f"{label:<34} {row['framework_ms']:>9.1f} {row['import_ms']:>8.1f} {row['first_call_ms']:>8.1f} "
             f"{row['total_ms']:>8.1f} {row['over_hello_ms']:>+8.1f} {_ms(row['logging_handler_ms']):>8} "
-            f"{_ms(row['logging_handler_cpu_ms']):>6}  {row['status']}"
+            f"{_ms(row['logging_handler_cpu_ms']):>6} {modules:>15} {common:>9}  {row['status']}"
         )
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     payload = {"runs_per_function": arguments.runs, "unit": "ms, median of runs", "functions": results}
@@ -193,6 +218,7 @@ def main() -> int:
         "+logging: importing google.cloud.logging's StructuredLogHandler after what the function loaded (median, "
         "wall clock; cpu: process time, less sensitive to a busy machine; n/a: google-cloud-logging not installed)"
     )
+    print("modules, common: how many are loaded after importing main.py (calling nothing) -> after the first call")
     arguments.output.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(f"wrote {arguments.output}")
     return 0

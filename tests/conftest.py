@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from common.foundation.clients import firestore_client, storage_client
-from common.foundation.config import Settings, get_settings
+from common.foundation.config import Settings
+from tests.process_caches import reset_process_caches
 
 # Variables the client libraries read themselves, besides the Settings fields.
 _LIBRARY_VARIABLES = {"GCLOUD_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_API_KEY", "GEMINI_API_KEY"}
@@ -20,16 +20,13 @@ def _settings_variables() -> set[str]:
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Remove every setting from the environment and forget cached settings and clients, before and after."""
+    """Remove every setting from the environment and forget what is cached per process (settings, every client and
+    dependency of ``common``: tests/process_caches.py), before and after."""
     for name in _settings_variables():
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
         if name.upper() in _settings_variables():
             monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    firestore_client.reset()
-    storage_client.reset()
+    reset_process_caches()
     yield
-    get_settings.cache_clear()
-    firestore_client.reset()
-    storage_client.reset()
+    reset_process_caches()

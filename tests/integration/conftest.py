@@ -16,10 +16,12 @@ from unittest import mock
 import pytest
 
 from scripts.envfile import STACK_ENV_FILE, read_env_file
+from tests.integration.in_process import InProcessFunctions
 from tests.integration.support import module_env
 from tests.stack_script import STACK_SCRIPT, load_stack_script
 
 if TYPE_CHECKING:
+    import requests
     from google.cloud import firestore
 
 
@@ -117,3 +119,16 @@ def firestore_client(stack: dict[str, str], firestore_project: str) -> firestore
 
     with mock.patch.dict(os.environ, {"FIRESTORE_EMULATOR_HOST": stack["FIRESTORE_EMULATOR_HOST"]}):
         return firestore.Client(project=firestore_project)
+
+
+@pytest.fixture(scope="module")
+def in_process() -> InProcessFunctions:
+    """This module's functions served in the test process (``in_process.serve(target, env)`` gives a URL), see
+    tests/integration/in_process.py."""
+    return InProcessFunctions()
+
+
+@pytest.fixture(scope="module")
+def http(in_process: InProcessFunctions) -> requests.Session:
+    """The session to send requests with: it reaches the module's in-process functions and any server."""
+    return in_process.http

@@ -1,5 +1,7 @@
 """plan_trip through HTTP on the local stack: Auth emulator tokens, Firestore stand-in, Maps stand-in, and the
-offline planner (no Gemini credentials). The function runs under functions-framework as deployed."""
+offline planner (no Gemini credentials). The function runs in the test process (functions-framework's
+``create_app(...).test_client()``, tests/integration/in_process.py) with the environment of its server; the contract
+test also runs through the function's own server, as deployed, in tests/integration/test_served_functions.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import datetime as dt
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -17,9 +18,9 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from tests.integration.support import ROOT, TestUser, function_server, module_env, sign_up
+from tests.integration.in_process import InProcessFunctions
+from tests.integration.support import ROOT, TestUser, module_env, sign_up
 
-MAIN = ROOT / "functions" / "main.py"
 OPENAPI = json.loads((ROOT / "openapi.json").read_text())
 START = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 
@@ -48,17 +49,15 @@ def kyoto_request(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def trips_url(stack: dict[str, str], firestore_project: str) -> Iterator[str]:
+def trips_url(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str) -> str:
     """The trips function on this module's Firestore project (where a planned trip's Location points)."""
-    with function_server("trips", MAIN, "http", module_env(stack, firestore_project)) as url:
-        yield url
+    return in_process.serve("trips", module_env(stack, firestore_project))
 
 
 @pytest.fixture(scope="module")
-def plan_url(stack: dict[str, str], firestore_project: str, trips_url: str) -> Iterator[str]:
+def plan_url(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str, trips_url: str) -> str:
     env = module_env(stack, firestore_project) | {"PLAN_RATE_PER_MINUTE": "30", "PLAN_RATE_PER_DAY": "100"}
-    with function_server("plan_trip", MAIN, "http", env | {"TRIPS_URL": trips_url}) as url:
-        yield url
+    return in_process.serve("plan_trip", env | {"TRIPS_URL": trips_url})
 
 
 @pytest.fixture(scope="module")
@@ -83,15 +82,23 @@ def assert_envelope(response: requests.Response, status: int, code: str) -> dict
 
 
 def test_plans_a_trip_that_matches_the_contract(
-    plan_url: str, user: TestUser, firestore_client: firestore.Client, trips_url: str
+    http: requests.Session, plan_url: str, user: TestUser, firestore_client: firestore.Client, trips_url: str
 ) -> None:
-    response = requests.post(plan_url, json=kyoto_request(), headers=user.headers, timeout=120)
+    check_plans_a_trip_that_matches_the_contract(http, plan_url, trips_url, user, firestore_client)
+
+
+def check_plans_a_trip_that_matches_the_contract(
+    http: requests.Session, plan_url: str, trips_url: str, user: TestUser, firestore_client: firestore.Client
+) -> None:
+    """The first plan of a project (nothing cached yet); tests/integration/test_served_functions.py runs it through
+    the functions' servers."""
+    response = http.post(plan_url, json=kyoto_request(), headers=user.headers, timeout=120)
     assert response.status_code == 201, response.text
     trip = response.json()
     jsonschema.validate(trip, schema_for("Trip"))
     location = response.headers["Location"]
     assert location == f"{trips_url}/{trip['id']}", "the trips function's URL of the trip"
-    assert requests.get(location, headers=user.headers, timeout=30).json()["id"] == trip["id"]
+    assert http.get(location, headers=user.headers, timeout=30).json()["id"] == trip["id"]
     assert trip["status"] == "ready"
     assert trip["user_id"] == user.uid
     assert trip["destination"]["time_zone"] == "Asia/Tokyo"
@@ -139,7 +146,7 @@ def test_plans_a_trip_that_matches_the_contract(
 
 
 def test_every_problem_is_listed_and_nothing_is_stored(
-    plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     newcomer = sign_up(stack)
     body = kyoto_request(
@@ -152,7 +159,7 @@ def test_every_problem_is_listed_and_nothing_is_stored(
         colour="blue",
     )
     error = assert_envelope(
-        requests.post(plan_url, json=body, headers=newcomer.headers, timeout=30), 400, "invalid_request"
+        http.post(plan_url, json=body, headers=newcomer.headers, timeout=30), 400, "invalid_request"
     )
     fields = {detail["field"] for detail in error["details"]}
     assert {"destination", "start_date", "end_date", "travelers", "pace", "interests.0", "colour"} <= fields
@@ -168,9 +175,11 @@ def test_every_problem_is_listed_and_nothing_is_stored(
         ({"Authorization": "Bearer aaa.bbb.ccc"}, "not a valid"),
     ],
 )
-def test_requests_without_a_valid_token_get_401(plan_url: str, headers: dict[str, str], detail: str) -> None:
+def test_requests_without_a_valid_token_get_401(
+    http: requests.Session, plan_url: str, headers: dict[str, str], detail: str
+) -> None:
     error = assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers=headers, timeout=30), 401, "unauthenticated"
+        http.post(plan_url, json=kyoto_request(), headers=headers, timeout=30), 401, "unauthenticated"
     )
     assert detail in " ".join(error["details"])
 
@@ -182,7 +191,9 @@ def _unsigned_token(claims: dict[str, Any]) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
-def test_expired_and_wrong_project_tokens_get_401(plan_url: str, user: TestUser, stack: dict[str, str]) -> None:
+def test_expired_and_wrong_project_tokens_get_401(
+    http: requests.Session, plan_url: str, user: TestUser, stack: dict[str, str]
+) -> None:
     project = stack["GOOGLE_CLOUD_PROJECT"]
     now = int(time.time())
     base = {
@@ -197,7 +208,7 @@ def test_expired_and_wrong_project_tokens_get_401(plan_url: str, user: TestUser,
     # second), expired a minute ago.
     expired = _unsigned_token(base | {"exp": now - 120})
     error = assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {expired}"}, timeout=30),
+        http.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {expired}"}, timeout=30),
         401,
         "unauthenticated",
     )
@@ -207,13 +218,13 @@ def test_expired_and_wrong_project_tokens_get_401(plan_url: str, user: TestUser,
         | {"aud": "someone-else", "iss": "https://securetoken.google.com/someone-else", "iat": now, "exp": now + 3600}
     )
     assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {other}"}, timeout=30),
+        http.post(plan_url, json=kyoto_request(), headers={"Authorization": f"Bearer {other}"}, timeout=30),
         401,
         "unauthenticated",
     )
 
 
-def test_revoked_tokens_get_401(plan_url: str, stack: dict[str, str]) -> None:
+def test_revoked_tokens_get_401(http: requests.Session, plan_url: str, stack: dict[str, str]) -> None:
     import firebase_admin
     from firebase_admin import auth
 
@@ -225,45 +236,43 @@ def test_revoked_tokens_get_401(plan_url: str, stack: dict[str, str]) -> None:
     finally:
         firebase_admin.delete_app(app)
     error = assert_envelope(
-        requests.post(plan_url, json=kyoto_request(), headers=revoked_user.headers, timeout=30), 401, "unauthenticated"
+        http.post(plan_url, json=kyoto_request(), headers=revoked_user.headers, timeout=30), 401, "unauthenticated"
     )
     assert "revoked" in " ".join(error["details"])
 
 
-def test_method_media_type_and_size_are_checked(plan_url: str, user: TestUser) -> None:
-    response = requests.get(plan_url, headers=user.headers, timeout=30)
+def test_method_media_type_and_size_are_checked(http: requests.Session, plan_url: str, user: TestUser) -> None:
+    response = http.get(plan_url, headers=user.headers, timeout=30)
     assert_envelope(response, 405, "method_not_allowed")
     assert response.headers["Allow"] == "POST"
-    response = requests.post(
+    response = http.post(
         plan_url, data="destination=Kyoto", headers=user.headers | {"Content-Type": "text/plain"}, timeout=30
     )
     assert_envelope(response, 415, "unsupported_media_type")
     big = json.dumps(kyoto_request(notes="x" * 200_000))
-    response = requests.post(
-        plan_url, data=big, headers=user.headers | {"Content-Type": "application/json"}, timeout=30
-    )
+    response = http.post(plan_url, data=big, headers=user.headers | {"Content-Type": "application/json"}, timeout=30)
     assert_envelope(response, 413, "payload_too_large")
 
 
-def test_cors_preflight_is_answered_for_allowed_origins(plan_url: str) -> None:
+def test_cors_preflight_is_answered_for_allowed_origins(http: requests.Session, plan_url: str) -> None:
     headers = {
         "Origin": "http://localhost:3000",
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization, content-type",
     }
-    response = requests.options(plan_url, headers=headers, timeout=30)
+    response = http.options(plan_url, headers=headers, timeout=30)
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    response = requests.options(plan_url, headers=headers | {"Origin": "https://elsewhere.example"}, timeout=30)
+    response = http.options(plan_url, headers=headers | {"Origin": "https://elsewhere.example"}, timeout=30)
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_unknown_destination_is_a_400_and_stores_nothing(
-    plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     traveller = sign_up(stack)
-    response = requests.post(
+    response = http.post(
         plan_url,
         json=kyoto_request(destination="Atlantis under the sea", must_include=[]),
         headers=traveller.headers,

@@ -1,5 +1,6 @@
 """plan_trip limits through HTTP: per-user quotas, plannings in flight, and an upstream outage that must end with a
-stored ``failed`` trip. (Concurrent admissions are tested in tests/integration/trips/test_concurrency.py.)"""
+stored ``failed`` trip. plan_trip runs in the test process (tests/integration/in_process.py). (Concurrent admissions
+are tested through the function's server in tests/integration/trips/test_concurrency.py.)"""
 
 from __future__ import annotations
 
@@ -12,22 +13,20 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from tests.integration.support import ROOT, TestUser, function_server, module_env, sign_up
+from tests.integration.in_process import InProcessFunctions
+from tests.integration.support import TestUser, module_env, sign_up
 from tests.integration.test_plan_trip import assert_envelope, kyoto_request, trips_of
-
-MAIN = ROOT / "functions" / "main.py"
 
 
 @pytest.fixture(scope="module")
-def plan_url(stack: dict[str, str], firestore_project: str) -> Iterator[str]:
+def plan_url(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str) -> str:
     env = module_env(stack, firestore_project) | {
         "PLAN_RATE_PER_MINUTE": "2",
         "PLAN_RATE_PER_DAY": "3",
         "MAX_SESSIONS_PER_USER": "1",
         "MAPS_MAX_RETRIES": "1",
     }
-    with function_server("plan_trip", MAIN, "http", env) as url:
-        yield url
+    return in_process.serve("plan_trip", env)
 
 
 @pytest.fixture
@@ -44,12 +43,12 @@ def one_day(**overrides: Any) -> dict[str, Any]:
 
 
 def test_per_minute_quota_refuses_with_retry_after_and_starts_nothing(
-    plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     user = sign_up(stack)
     for _ in range(2):
-        assert requests.post(plan_url, json=one_day(), headers=user.headers, timeout=120).status_code == 201
-    response = requests.post(plan_url, json=one_day(), headers=user.headers, timeout=30)
+        assert http.post(plan_url, json=one_day(), headers=user.headers, timeout=120).status_code == 201
+    response = http.post(plan_url, json=one_day(), headers=user.headers, timeout=30)
     error = assert_envelope(response, 429, "quota_exceeded")
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert error["details"][0]["limit"] in {"per_minute", "per_day"}
@@ -61,21 +60,21 @@ def test_per_minute_quota_refuses_with_retry_after_and_starts_nothing(
 
 
 def test_plannings_in_flight_are_capped(
-    plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
+    http: requests.Session, plan_url: str, stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     user = sign_up(stack)
     now = dt.datetime.now(dt.UTC)
     firestore_client.collection("ai_sessions").document(f"live-{user.uid}").set(
         {"user_id": user.uid, "trip_id": "elsewhere", "status": "active", "created_at": now, "last_active_at": now}
     )
-    response = requests.post(plan_url, json=one_day(), headers=user.headers, timeout=30)
+    response = http.post(plan_url, json=one_day(), headers=user.headers, timeout=30)
     error = assert_envelope(response, 429, "quota_exceeded")
     assert error["details"][0]["limit"] == "in_flight"
     assert trips_of(firestore_client, user.uid) == []
 
     stale = now - dt.timedelta(hours=2)
     firestore_client.collection("ai_sessions").document(f"live-{user.uid}").update({"last_active_at": stale})
-    assert requests.post(plan_url, json=one_day(), headers=user.headers, timeout=120).status_code == 201
+    assert http.post(plan_url, json=one_day(), headers=user.headers, timeout=120).status_code == 201
 
 
 def _sessions_of(firestore_client: firestore.Client, field: str, value: str) -> list[dict[str, Any]]:
@@ -86,11 +85,11 @@ def _sessions_of(firestore_client: firestore.Client, field: str, value: str) -> 
 
 
 def test_maps_outage_before_the_destination_resolves_is_a_503_that_stores_nothing(
-    plan_url: str, maps_admin: str, firestore_client: firestore.Client, stack: dict[str, str]
+    http: requests.Session, plan_url: str, maps_admin: str, firestore_client: firestore.Client, stack: dict[str, str]
 ) -> None:
     user: TestUser = sign_up(stack)
     requests.post(maps_admin + "/faults", json={"error_rate": 1.0, "error_code": 503}, timeout=10).raise_for_status()
-    response = requests.post(plan_url, json=one_day(destination="Lisbon"), headers=user.headers, timeout=120)
+    response = http.post(plan_url, json=one_day(destination="Lisbon"), headers=user.headers, timeout=120)
     error = assert_envelope(response, 503, "maps_unavailable")
     assert not any(isinstance(detail, dict) and "trip_id" in detail for detail in error["details"])
     assert trips_of(firestore_client, user.uid) == [], "no trip exists before its destination does"
@@ -99,15 +98,15 @@ def test_maps_outage_before_the_destination_resolves_is_a_503_that_stores_nothin
 
 
 def test_maps_outage_after_the_trip_exists_gives_503_and_a_failed_trip(
-    plan_url: str, maps_admin: str, firestore_client: firestore.Client, stack: dict[str, str]
+    http: requests.Session, plan_url: str, maps_admin: str, firestore_client: firestore.Client, stack: dict[str, str]
 ) -> None:
     user: TestUser = sign_up(stack)
     # A first plan caches Rome itself; the outage then starts before anything else of the second plan is cached.
-    first = requests.post(plan_url, json=one_day(destination="Rome"), headers=user.headers, timeout=120)
+    first = http.post(plan_url, json=one_day(destination="Rome"), headers=user.headers, timeout=120)
     assert first.status_code == 201, first.text
     requests.post(maps_admin + "/faults", json={"error_rate": 1.0, "error_code": 503}, timeout=10).raise_for_status()
     second = one_day(destination="Rome", interests=["markets", "viewpoints"], pace="packed")
-    response = requests.post(plan_url, json=second, headers=user.headers, timeout=120)
+    response = http.post(plan_url, json=second, headers=user.headers, timeout=120)
     error = assert_envelope(response, 503, "maps_unavailable")
     trip_id = next(detail["trip_id"] for detail in error["details"] if isinstance(detail, dict))
     stored = firestore_client.collection("trips").document(trip_id).get().to_dict() or {}

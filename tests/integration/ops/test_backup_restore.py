@@ -1,6 +1,8 @@
 """Logical backup and restore end to end on the local stack: backup_export (HTTP) writes NDJSON files and a manifest
 to the Cloud Storage emulator, the collections are wiped, ``scripts/restore`` puts them back, and every document is
-compared with what was there: nothing lost, nothing changed. A corrupted file stops the restore before any write."""
+compared with what was there: nothing lost, nothing changed. A corrupted file stops the restore before any write.
+backup_export runs in the test process (tests/integration/in_process.py); its own server is tested in
+tests/integration/test_served_functions.py."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -20,9 +21,9 @@ import requests
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, storage
 
-from tests.integration.support import ROOT, function_server, module_env
+from tests.integration.in_process import InProcessFunctions
+from tests.integration.support import ROOT, module_env
 
-MAIN = ROOT / "functions" / "main.py"
 TICK = "2026-02-03T04:00:00Z"
 COUNTS = {"trips": 230, "ai_sessions": 40, "users": 25, "quotas": 12, "places_cache": 30}
 COLLECTIONS = list(COUNTS)
@@ -94,9 +95,8 @@ def env(stack: dict[str, str], firestore_project: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def backup_url(env: dict[str, str]) -> Iterator[str]:
-    with function_server("backup_export", MAIN, "http", env) as url:
-        yield url
+def backup_url(in_process: InProcessFunctions, env: dict[str, str]) -> str:
+    return in_process.serve("backup_export", env)
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +106,8 @@ def gcs(stack: dict[str, str], env: dict[str, str]) -> storage.Client:
 
 
 @pytest.fixture(scope="module")
-def export(backup_url: str, originals: dict[str, Any]) -> dict[str, Any]:
-    response = requests.post(backup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=120)
+def export(http: requests.Session, backup_url: str, originals: dict[str, Any]) -> dict[str, Any]:
+    response = http.post(backup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=120)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -147,8 +147,8 @@ def test_the_manifest_checksums_match_the_files(
         assert set(first) == {"id", "data"}
 
 
-def test_the_same_tick_starts_no_second_export(export: dict[str, Any], backup_url: str) -> None:
-    response = requests.post(backup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=60)
+def test_the_same_tick_starts_no_second_export(export: dict[str, Any], http: requests.Session, backup_url: str) -> None:
+    response = http.post(backup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=60)
     assert response.status_code == 200
     assert response.json()["started"] is False
     assert response.json()["status"] == "done"

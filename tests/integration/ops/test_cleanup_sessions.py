@@ -1,11 +1,12 @@
 """cleanup_sessions through HTTP against the Firestore stand-in: what is ended, failed and deleted, what is left alone
-(live sessions, plannings within their time), paging in small batches, and a repeated tick doing nothing."""
+(live sessions, plannings within their time), paging in small batches, and a repeated tick doing nothing. The
+function runs in the test process (tests/integration/in_process.py); its own server is tested in
+tests/integration/test_served_functions.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,9 +15,9 @@ from google.cloud import firestore
 
 from common.foundation.config import load_settings
 from common.services.ops.cleanup import run_cleanup
-from tests.integration.support import ROOT, function_server, module_env
+from tests.integration.in_process import InProcessFunctions
+from tests.integration.support import module_env
 
-MAIN = ROOT / "functions" / "main.py"
 NOW = dt.datetime.now(dt.UTC)
 TICK = NOW.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -88,7 +89,7 @@ def seeded(firestore_client: firestore.Client) -> None:
 
 
 @pytest.fixture(scope="module")
-def cleanup_url(stack: dict[str, str], firestore_project: str, seeded: None) -> Iterator[str]:
+def cleanup_url(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str, seeded: None) -> str:
     env = module_env(stack, firestore_project) | {
         "SCHEDULER_AUTH_BYPASS": "true",
         "CLEANUP_BATCH_SIZE": "2",
@@ -97,13 +98,12 @@ def cleanup_url(stack: dict[str, str], firestore_project: str, seeded: None) -> 
         "SESSION_MAX_DURATION": "86400",
         "AGENT_RESPONSE_TIMEOUT": "180",
     }
-    with function_server("cleanup_sessions", MAIN, "http", env) as url:
-        yield url
+    return in_process.serve("cleanup_sessions", env)
 
 
 @pytest.fixture(scope="module")
-def first_run(cleanup_url: str) -> dict[str, Any]:
-    response = requests.post(cleanup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=60)
+def first_run(http: requests.Session, cleanup_url: str) -> dict[str, Any]:
+    response = http.post(cleanup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=60)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -182,12 +182,12 @@ def test_expired_documents_go_and_current_ones_stay(
 
 
 def test_the_same_tick_again_does_nothing(
-    first_run: dict[str, Any], cleanup_url: str, firestore_client: firestore.Client
+    first_run: dict[str, Any], http: requests.Session, cleanup_url: str, firestore_client: firestore.Client
 ) -> None:
     firestore_client.collection("ai_sessions").document("idle-again").set(
         session("u9", "active", ago(hours=5), ago(hours=5))
     )
-    response = requests.post(cleanup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=60)
+    response = http.post(cleanup_url, headers={"X-CloudScheduler-ScheduleTime": TICK}, timeout=60)
     assert response.status_code == 200
     assert response.json()["skipped"] is True
     assert _get(firestore_client, "ai_sessions", "idle-again")["status"] == "active"
@@ -196,8 +196,8 @@ def test_the_same_tick_again_does_nothing(
     assert run["result"]["counts"]["sessions_idle"] == 3
 
 
-def test_only_post_is_accepted(cleanup_url: str) -> None:
-    assert requests.get(cleanup_url, timeout=10).status_code == 405
+def test_only_post_is_accepted(http: requests.Session, cleanup_url: str) -> None:
+    assert http.get(cleanup_url, timeout=10).status_code == 405
 
 
 def test_a_spent_time_budget_stops_between_pages(firestore_client: firestore.Client) -> None:

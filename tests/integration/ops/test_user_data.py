@@ -1,13 +1,13 @@
 """user_data through HTTP on the local stack: a user exports everything of theirs (inline, since the Storage emulator
 cannot sign URLs), then deletes the account: their documents, their place in others' trips, their exports and their
-Firebase Auth account go; other users' data stays."""
+Firebase Auth account go; other users' data stays. The function runs in the test process
+(tests/integration/in_process.py); its own server is tested in tests/integration/test_served_functions.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -16,9 +16,9 @@ import requests
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, storage
 
-from tests.integration.support import ROOT, TestUser, function_server, module_env, sign_up
+from tests.integration.in_process import InProcessFunctions
+from tests.integration.support import TestUser, module_env, sign_up
 
-MAIN = ROOT / "functions" / "main.py"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
@@ -74,9 +74,8 @@ def env(stack: dict[str, str], firestore_project: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def url(env: dict[str, str], seeded: dict[str, str]) -> Iterator[str]:
-    with function_server("user_data", MAIN, "http", env) as served:
-        yield served
+def url(in_process: InProcessFunctions, env: dict[str, str], seeded: dict[str, str]) -> str:
+    return in_process.serve("user_data", env)
 
 
 @pytest.fixture(scope="module")
@@ -85,18 +84,16 @@ def gcs(stack: dict[str, str], env: dict[str, str]) -> storage.Client:
         return storage.Client(project=env["GOOGLE_CLOUD_PROJECT"], credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
 
 
-def test_a_token_is_required(url: str) -> None:
-    assert requests.get(url, timeout=10).status_code == 401
-    assert (
-        requests.delete(url + "?confirm=true", headers={"Authorization": "Bearer a.b.c"}, timeout=10).status_code == 401
-    )
+def test_a_token_is_required(http: requests.Session, url: str) -> None:
+    assert http.get(url, timeout=10).status_code == 401
+    assert http.delete(url + "?confirm=true", headers={"Authorization": "Bearer a.b.c"}, timeout=10).status_code == 401
 
 
 def test_the_export_holds_every_document_of_the_user_and_nothing_of_others(
-    url: str, people: dict[str, TestUser], env: dict[str, str], gcs: storage.Client
+    http: requests.Session, url: str, people: dict[str, TestUser], env: dict[str, str], gcs: storage.Client
 ) -> None:
     alice = people["alice"]
-    response = requests.get(url, headers=alice.headers, timeout=30)
+    response = http.get(url, headers=alice.headers, timeout=30)
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["url"] is None  # the emulator cannot sign: the data comes inline
@@ -115,13 +112,16 @@ def test_the_export_holds_every_document_of_the_user_and_nothing_of_others(
     assert json.loads(gcs.bucket(bucket_name).blob(object_name).download_as_bytes()) == data
 
 
-def test_deletion_needs_confirmation(url: str, people: dict[str, TestUser], firestore_client: firestore.Client) -> None:
-    response = requests.delete(url, headers=people["alice"].headers, timeout=30)
+def test_deletion_needs_confirmation(
+    http: requests.Session, url: str, people: dict[str, TestUser], firestore_client: firestore.Client
+) -> None:
+    response = http.delete(url, headers=people["alice"].headers, timeout=30)
     assert response.status_code == 400
     assert firestore_client.collection("users").document(people["alice"].uid).get().exists
 
 
 def test_deleting_the_account_removes_all_of_it_and_only_it(
+    http: requests.Session,
     url: str,
     people: dict[str, TestUser],
     firestore_client: firestore.Client,
@@ -130,8 +130,8 @@ def test_deleting_the_account_removes_all_of_it_and_only_it(
     gcs: storage.Client,
 ) -> None:
     alice, bob = people["alice"], people["bob"]
-    requests.get(url, headers=alice.headers, timeout=30).raise_for_status()  # a second export file
-    response = requests.delete(url + "?confirm=true", headers=alice.headers, timeout=30)
+    http.get(url, headers=alice.headers, timeout=30).raise_for_status()  # a second export file
+    response = http.delete(url + "?confirm=true", headers=alice.headers, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["deleted"] == {
         "trips": 2,
@@ -170,4 +170,4 @@ def test_deleting_the_account_removes_all_of_it_and_only_it(
         timeout=10,
     )
     assert lookup.status_code == 400 or not lookup.json().get("users"), "the Auth account is gone"
-    assert requests.get(url, headers=alice.headers, timeout=30).status_code == 401
+    assert http.get(url, headers=alice.headers, timeout=30).status_code == 401

@@ -1,4 +1,5 @@
-"""Helpers of the trips integration tests: plan a trip over HTTP, poll the trip, post Firestore CloudEvents."""
+"""Helpers of the trips integration tests: plan a trip over HTTP, poll the trip, post Firestore CloudEvents (``http``:
+a session that reaches in-process functions, tests/integration/in_process.py, and servers)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def schema_for(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}", "components": OPENAPI["components"]}
 
 
-def plan(plan_url: str, user: TestUser, days: int = 2, destination: str = "Kyoto") -> dict[str, Any]:
+def plan(
+    http: requests.Session, plan_url: str, user: TestUser, days: int = 2, destination: str = "Kyoto"
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "destination": destination,
         "start_date": START.isoformat(),
@@ -32,7 +35,7 @@ def plan(plan_url: str, user: TestUser, days: int = 2, destination: str = "Kyoto
         "travelers": 2,
         "transport": "transit",
     }
-    response = requests.post(plan_url, json=body, headers=user.headers, timeout=120)
+    response = http.post(plan_url, json=body, headers=user.headers, timeout=120)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -52,6 +55,7 @@ def stored(client: firestore.Client, trip_id: str) -> tuple[dict[str, Any], dt.d
 
 
 def post_event(
+    http: requests.Session,
     url: str,
     project: str,
     trip_id: str,
@@ -77,4 +81,4 @@ def post_event(
         "ce-subject": f"documents/trips/{trip_id}",
         "ce-time": when.isoformat().replace("+00:00", "Z"),
     }
-    return requests.post(url, data=body, headers=headers, timeout=60)
+    return http.post(url, data=body, headers=headers, timeout=60)

@@ -20,6 +20,7 @@ from common.foundation import collection_names
 from common.foundation.config import Settings
 from common.foundation.errors import QuotaExceeded
 from common.services.trips import admission
+from tests.integration.in_process import InProcessFunctions
 from tests.integration.support import function_server, module_env, sign_up
 from tests.integration.trips.support import MAIN, plan, stored
 
@@ -81,20 +82,19 @@ def test_concurrent_admissions_respect_the_in_flight_session_cap(
 
 
 @pytest.fixture(scope="module")
-def servers(stack: dict[str, str], firestore_project: str) -> Iterator[dict[str, str]]:
+def servers(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str) -> Iterator[dict[str, str]]:
+    """plan_trip (the set-up) in the test process; trips under its own server, whose threads serve the concurrent
+    edits as a deployed instance does."""
     env = module_env(stack, firestore_project) | {"PLAN_RATE_PER_MINUTE": "60", "PLAN_RATE_PER_DAY": "200"}
-    with (
-        function_server("plan_trip", MAIN, "http", env) as plan_url,
-        function_server("trips", MAIN, "http", env) as trips_url,
-    ):
-        yield {"plan": plan_url, "trips": f"{trips_url}/trips"}
+    with function_server("trips", MAIN, "http", env) as trips_url:
+        yield {"plan": in_process.serve("plan_trip", env), "trips": f"{trips_url}/trips"}
 
 
 def test_concurrent_edits_of_one_version_let_exactly_one_win(
-    servers: dict[str, str], stack: dict[str, str], firestore_client: firestore.Client
+    http: requests.Session, servers: dict[str, str], stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
     owner = sign_up(stack)
-    trip = plan(servers["plan"], owner, days=1)
+    trip = plan(http, servers["plan"], owner, days=1)
     url = f"{servers['trips']}/{trip['id']}"
     barrier = threading.Barrier(THREADS)
 

@@ -63,6 +63,22 @@ def _deploys(commands: list[list[str]]) -> dict[str, list[str]]:
     return {command[3]: command for command in commands if command[:3] == ["gcloud", "functions", "deploy"]}
 
 
+def _make_targets() -> dict[str, tuple[list[str], list[str]]]:
+    """The Makefile's rules: target -> (prerequisites, recipe lines)."""
+    targets: dict[str, tuple[list[str], list[str]]] = {}
+    current: list[str] | None = None
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        if line.startswith("\t") and current is not None:
+            current.append(line.strip())
+            continue
+        current = None
+        head, colon, rest = line.partition(":")
+        if colon and head and not head.startswith(("#", ".", " ")) and "=" not in head and not rest.startswith("="):
+            current = []
+            targets[head.strip()] = (rest.split(), current)
+    return targets
+
+
 def _flag(command: list[str], name: str) -> list[str]:
     return [part.split("=", 1)[1] for part in command if part.startswith(f"{name}=")]
 
@@ -167,9 +183,19 @@ def test_iam_grants_only_the_listed_roles(description: dict[str, Any]) -> None:
 def test_cloudbuild_tests_stages_and_deploys_through_the_description() -> None:
     build = yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
     steps = {step["id"]: step for step in build["steps"]}
-    assert "pytest tests/unit" in " ".join(steps["test"]["args"])
-    assert "ruff check" in " ".join(steps["test"]["args"])
-    assert "mypy" in " ".join(steps["test"]["args"])
+    # The gate is `make test`, what CI runs: lint and the whole suite (unit, integration against the stand-ins, proof).
+    script = " ".join(" ".join(steps["test"]["args"]).split())
+    assert script.rstrip().endswith("&& make test"), script
+    assert steps["test"]["entrypoint"] == "bash"
+    assert "pytest" not in script, "no narrower test command beside make test"
+    targets = _make_targets()
+    assert {"setup", "lint"} <= set(targets["test"][0])
+    recipe = " ".join(targets["test"][1])
+    assert "$(STACK) up" in recipe
+    assert "$(PY) -m pytest -q;" in recipe, "the whole suite: pytest's testpaths, no narrower path"
+    lint = " ".join(targets["lint"][1])
+    for check in ("ruff check .", "ruff format --check .", "mypy", "lint-imports"):
+        assert check in lint, check
     stage = " ".join(steps["stage"]["args"])
     for staged in ("functions/main.py", "requirements.txt", "common"):
         assert staged in stage
@@ -466,13 +492,21 @@ def test_a_first_deploy_creates_and_a_second_one_updates(tmp_path: Path) -> None
     assert len([c for c in second if c[:2] == ["functions", "deploy"]]) == len(_functions_in_main())
 
 
-def test_cloudbuild_tests_on_the_deployed_python() -> None:
+def test_cloudbuild_tests_on_the_deployed_python_with_node_for_the_stand_ins() -> None:
     build = yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
     steps = {step["id"]: step for step in build["steps"]}
     description = json.loads((ROOT / "deploy" / "functions.json").read_text())
     assert description["runtime"] == RUNTIME
     version = RUNTIME.removeprefix("python")
-    assert steps["test"]["name"] == f"python:{version[0]}.{version[1:]}-slim"
+    # Debian trixie, whose nodejs package is 20.x: the stand-ins (package.json "engines") need Node 20+ and npm.
+    assert steps["test"]["name"] == f"python:{version[0]}.{version[1:]}-slim-trixie"
+    script = " ".join(" ".join(steps["test"]["args"]).split())
+    installed = script.split("apt-get install", 1)[1].split("&&", 1)[0].split()
+    assert {"make", "nodejs", "npm"} <= set(installed)
+    package = json.loads((ROOT / "package.json").read_text())
+    assert package["engines"]["node"] == ">=20"
+    assert ">= 20" in script.split("node -e", 1)[1].split("&&", 1)[0], "the step stops on a Node older than 20"
+    assert script.index("node -e") < script.index("make test")
 
 
 def test_the_planning_queue_is_created_before_the_functions_and_only_its_identity_calls_the_worker(
