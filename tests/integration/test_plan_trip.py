@@ -284,13 +284,13 @@ def test_unknown_destination_is_a_400_and_stores_nothing(
     assert trips_of(firestore_client, traveller.uid) == [], "bad input: nothing stored"
 
 
-def test_a_traveller_can_leave_a_meal_out_of_every_day(plan_url: str, user: TestUser) -> None:
+def test_a_traveller_can_leave_a_meal_out_of_every_day(http: requests.Session, plan_url: str, user: TestUser) -> None:
     body = kyoto_request(skip_meals=["dinner"], dietary=[], must_include=[])
-    response = requests.post(plan_url, json=body, headers=user.headers, timeout=120)
+    response = http.post(plan_url, json=body, headers=user.headers, timeout=120)
     assert response.status_code == 201, response.text
     days = response.json()["days"]
     assert all(stop["meal"] != "dinner" for day in days for stop in day["stops"]), "dinner left out as asked"
     assert all(any(stop["meal"] == "lunch" for stop in day["stops"]) for day in days), "lunch still planned"
-    refused = requests.post(plan_url, json=kyoto_request(skip_meals=["breakfast"]), headers=user.headers, timeout=30)
+    refused = http.post(plan_url, json=kyoto_request(skip_meals=["breakfast"]), headers=user.headers, timeout=30)
     assert refused.status_code == 400
     assert any(detail["field"].startswith("skip_meals") for detail in refused.json()["error"]["details"])
