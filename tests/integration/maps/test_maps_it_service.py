@@ -31,6 +31,7 @@ from common.domain.maps import (
 )
 from common.foundation.collection_names import PLACES_CACHE
 from common.foundation.config import load_settings
+from tests.integration.maps.support import Clock, maps_admin
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -38,34 +39,17 @@ if TYPE_CHECKING:
 PINNED_NOW = "2025-06-04T10:00:00+00:00"  # a Wednesday, noon in Paris
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _admin(stack: dict[str, str], path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    url = f"{stack['MAPS_API_ENDPOINT']}/__admin/{path}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
-
-
 def _calls(stack: dict[str, str]) -> int:
-    return int(_admin(stack, "calls")["total"])
+    return int(maps_admin(stack, "calls")["total"])
 
 
 @pytest.fixture(autouse=True)
 def standin(stack: dict[str, str]) -> Iterator[dict[str, str]]:
     """Faults off, counters zero and the clock pinned, before and after each test."""
-    _admin(stack, "reset", {})
-    _admin(stack, "clock", {"now": PINNED_NOW})
+    maps_admin(stack, "reset", {})
+    maps_admin(stack, "clock", {"now": PINNED_NOW})
     yield stack
-    _admin(stack, "reset", {})
+    maps_admin(stack, "reset", {})
 
 
 def _service(stack: dict[str, str], firestore_client: firestore.Client | None = None, **overrides: Any) -> MapsService:
@@ -201,7 +185,7 @@ def test_l2_is_shared_between_instances(standin: dict[str, str], firestore_clien
     details = first.get_places([place.id for place in museums[:3]])
     matrix = first.travel_matrix(museums[:6], museums[:6], TravelMode.DRIVE)
     assert _calls(standin) > 0
-    _admin(standin, "reset", {})
+    maps_admin(standin, "reset", {})
 
     second = _service(standin, firestore_client)
     usage = MapsUsage()
@@ -229,7 +213,7 @@ def test_l2_entries_expire(standin: dict[str, str], firestore_client: firestore.
 
 def test_twenty_concurrent_identical_requests_make_one_upstream_call(standin: dict[str, str]) -> None:
     service = _service(standin)
-    _admin(standin, "faults", {"latency_ms": 200})
+    maps_admin(standin, "faults", {"latency_ms": 200})
     start = threading.Barrier(20)
 
     def fetch() -> str:
@@ -239,7 +223,7 @@ def test_twenty_concurrent_identical_requests_make_one_upstream_call(standin: di
     with ThreadPoolExecutor(max_workers=20) as pool:
         names = set(pool.map(lambda _: fetch(), range(20)))
     assert len(names) == 1
-    assert _admin(standin, "calls")["calls"]["get_place"] == 1
+    assert maps_admin(standin, "calls")["calls"]["get_place"] == 1
 
 
 def test_caching_off_goes_upstream_every_time(standin: dict[str, str], firestore_client: firestore.Client) -> None:
@@ -251,20 +235,20 @@ def test_caching_off_goes_upstream_every_time(standin: dict[str, str], firestore
 
 @pytest.mark.parametrize("code", [503, 429])
 def test_thirty_percent_failures_are_absorbed_by_retries(standin: dict[str, str], code: int) -> None:
-    _admin(standin, "faults", {"error_rate": 0.3, "error_code": code, "seed": 7})
+    maps_admin(standin, "faults", {"error_rate": 0.3, "error_code": code, "seed": 7})
     service = _service(standin, caching_enabled=False, max_retries=4)
     usage = MapsUsage()
     for _ in range(20):
         assert service.get_place("paris-louvre", usage=usage).id == "paris-louvre"
     assert usage.retries > 0
-    assert _admin(standin, "calls")["injected_failures"] == usage.retries
+    assert maps_admin(standin, "calls")["injected_failures"] == usage.retries
 
 
 @pytest.mark.parametrize(("code", "error"), [(503, MapsUnavailable), (429, MapsQuotaExceeded)])
 def test_total_outage_gives_a_typed_error_within_the_time_budget(
     standin: dict[str, str], code: int, error: type[Exception]
 ) -> None:
-    _admin(standin, "faults", {"error_rate": 1.0, "error_code": code})
+    maps_admin(standin, "faults", {"error_rate": 1.0, "error_code": code})
     service = _service(standin, max_retries=3, backoff_base_seconds=0.05)
     started = time.monotonic()
     with pytest.raises(error):

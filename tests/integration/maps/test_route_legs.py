@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import math
 import time
-import urllib.request
 import zoneinfo
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -32,6 +30,7 @@ from common.domain.maps.legs import LEG_DOC_PREFIX, MAX_AGE_SECONDS, LegQuery
 from common.domain.maps_engine import engine_day_matrix
 from common.foundation.collection_names import ROUTE_CACHE
 from common.foundation.config import load_settings
+from tests.integration.maps.support import Clock, maps_admin
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -40,34 +39,17 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 WEDNESDAY = dt.date(2027, 6, 9)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _admin(stack: dict[str, str], path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    url = f"{stack['MAPS_API_ENDPOINT']}/__admin/{path}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
-
-
 def _calls(stack: dict[str, str]) -> dict[str, int]:
-    answer = _admin(stack, "calls")
+    answer = maps_admin(stack, "calls")
     return {**answer["calls"], "elements": answer["elements"]}
 
 
 @pytest.fixture(autouse=True)
 def standin(stack: dict[str, str]) -> Iterator[dict[str, str]]:
-    _admin(stack, "reset", {})
-    _admin(stack, "travel", {"road_variation": True})
+    maps_admin(stack, "reset", {})
+    maps_admin(stack, "travel", {"road_variation": True})
     yield stack
-    _admin(stack, "reset", {})
+    maps_admin(stack, "reset", {})
 
 
 def _service(stack: dict[str, str], firestore_client: firestore.Client | None = None, **overrides: Any) -> MapsService:
@@ -219,7 +201,7 @@ def test_with_compute_routes_off_legs_come_from_matrices_and_with_both_off_it_sa
 def test_a_failing_routes_api_raises_instead_of_reading_as_no_route(standin: dict[str, str]) -> None:
     service = _service(standin, max_retries=1, backoff_base_seconds=0.01)
     anchor, stops = _paris_day(service)
-    _admin(standin, "faults", {"error_rate": 1.0, "error_code": 503})
+    maps_admin(standin, "faults", {"error_rate": 1.0, "error_code": 503})
     with pytest.raises(MapsUnavailable):
         service.route_legs(_day_legs(anchor, stops[:2]), TravelMode.TRANSIT)
     with pytest.raises(MapsUnavailable):
