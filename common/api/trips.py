@@ -25,7 +25,7 @@ from common.foundation.log import get_logger
 from common.foundation.times import utc_now
 from common.services.trips import access, editing, listing, sharing, store
 from common.services.trips.ics import trip_calendar
-from common.services.trips.models import Trip, _problems_from
+from common.services.trips.models import MAX_WISHES, Trip, _problems_from
 from common.services.trips.sharing import ShareList, ShareRequest
 from common.services.trips.users import FirebaseUsers, UserDirectory
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from common.services.planning.service import PlanningDeps
 
 logger = get_logger(__name__)
-MAX_WISHES = 300
 
 __all__ = ["ReplanRequest", "ShareList", "ShareRequest", "TripsDeps", "default_deps", "handle"]
 

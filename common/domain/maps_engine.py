@@ -56,18 +56,6 @@ def engine_place(place: Place, priority: float, budget_currency: str) -> EngineP
     )
 
 
-def engine_matrix(maps: MapsService, nodes: list[Waypoint], mode: str, usage: MapsUsage) -> EngineMatrix:
-    """The Maps travel matrix over ``nodes`` as the engine's square matrix (``None`` where there is no route)."""
-    matrix = maps.travel_matrix(nodes, nodes, MAPS_MODES[mode], usage=usage)
-    ids = [node.id for node in nodes]
-    seconds: list[list[int | None]] = []
-    metres: list[list[int | None]] = []
-    for origin in ids:
-        seconds.append([0 if origin == target else matrix.seconds(origin, target) for target in ids])
-        metres.append([0 if origin == target else matrix.metres(origin, target) for target in ids])
-    return EngineMatrix(mode=ENGINE_MODES[mode], node_ids=ids, seconds=seconds, metres=metres)
-
-
 def engine_day_matrix(
     maps: MapsService, nodes: list[Waypoint], order: list[str], mode: str, usage: MapsUsage
 ) -> EngineMatrix:

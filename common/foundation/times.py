@@ -23,3 +23,18 @@ def as_utc(value: Any) -> dt.datetime | None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return None
+
+
+LAST_MINUTE_OF_DAY = 23 * 60 + 59
+
+
+def clock_minutes(clock: str) -> int:
+    """``"HH:MM"`` (a stop's local time) as minutes since midnight."""
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def clock_text(minute: int) -> str:
+    """Minutes since midnight as ``"HH:MM"``, kept within the day (00:00 to 23:59)."""
+    minute = max(0, min(LAST_MINUTE_OF_DAY, minute))
+    return f"{minute // 60:02d}:{minute % 60:02d}"

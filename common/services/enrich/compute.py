@@ -21,6 +21,7 @@ from common.foundation.concurrency import fan_out
 from common.foundation.config import Settings
 from common.foundation.errors import PermanentError
 from common.foundation.log import get_logger
+from common.foundation.times import clock_minutes, clock_text
 from common.services.trips.models import Day, Money, Stop, TravelLeg, Trip
 from common.services.trips.models import LatLng as StopLocation
 
@@ -28,7 +29,6 @@ logger = get_logger(__name__)
 SEARCH_RESULTS = 3
 ENRICH_FAN_OUT = 8  # days, and name lookups within a day, resolved at once
 MIN_VISIT_MIN = 15
-LAST_MINUTE = 23 * 60 + 59
 RULE_WORDS = {
     "closed": "closed",
     "overlap": "overlaps",
@@ -55,16 +55,6 @@ class DayEnrichment:
 
     day: Day
     places: list[Place | None] = field(default_factory=list)
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _clock(minute: int) -> str:
-    minute = max(0, min(LAST_MINUTE, minute))
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 class TripEnricher:
@@ -178,9 +168,9 @@ class TripEnricher:
             if place is None:
                 stop.travel_from_previous = None
                 if stop.timing == "auto":
-                    stop.arrive = _clock(free_from)
-                    stop.depart = _clock(free_from + (stop.duration_min or 60))
-                free_from = _minutes(stop.depart)
+                    stop.arrive = clock_text(free_from)
+                    stop.depart = clock_text(free_from + (stop.duration_min or 60))
+                free_from = clock_minutes(stop.depart)
                 continue
             travel = leg(at, place.id)
             stop.travel_from_previous = (
@@ -191,10 +181,10 @@ class TripEnricher:
             travel_total += travel.minutes if travel else 0
             if stop.timing == "auto":
                 arrive = free_from + (travel.minutes if travel else 0)
-                stop.arrive = _clock(arrive)
-                stop.depart = _clock(arrive + max(MIN_VISIT_MIN, place.visit_minutes))
-            stop.duration_min = max(0, _minutes(stop.depart) - _minutes(stop.arrive))
-            at, free_from = place.id, _minutes(stop.depart)
+                stop.arrive = clock_text(arrive)
+                stop.depart = clock_text(arrive + max(MIN_VISIT_MIN, place.visit_minutes))
+            stop.duration_min = max(0, clock_minutes(stop.depart) - clock_minutes(stop.arrive))
+            at, free_from = place.id, clock_minutes(stop.depart)
         if at != self.anchor.id:
             back = leg(at, self.anchor.id)
             travel_total += back.minutes if back else 0
@@ -233,8 +223,8 @@ class TripEnricher:
                         EngineStop(
                             place_id=str(stops[index].place_id),
                             name=stops[index].name,
-                            arrive_minute=_minutes(stops[index].arrive),
-                            depart_minute=_minutes(stops[index].depart),
+                            arrive_minute=clock_minutes(stops[index].arrive),
+                            depart_minute=clock_minutes(stops[index].depart),
                         )
                         for index in planned
                     ],

@@ -14,9 +14,7 @@ from common.foundation.errors import Conflict, InvalidRequest, NotFound
 from common.services.planning.service import PlanningDeps, PlanningRun, choose_and_schedule
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.trips import access, day_inputs, store
-from common.services.trips.models import Day, EnrichmentReport, Replanning, Trip
-
-MAX_WISHES = 300
+from common.services.trips.models import MAX_WISHES, Day, EnrichmentReport, Replanning, Trip
 
 
 def _destination(trip: Trip) -> Destination:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from common.domain.maps.names import casefolded
 from common.foundation.config import Settings
 from common.foundation.errors import Conflict, InvalidRequest
+from common.foundation.times import LAST_MINUTE_OF_DAY, clock_minutes, clock_text
 from common.services.trips import access, day_inputs, store
 from common.services.trips.models import (
     CalendarDate,
@@ -38,7 +39,6 @@ MAX_NOTES = 2000
 DAY_START_MINUTE = 9 * 60
 PROVISIONAL_TRAVEL_MIN = 15
 DEFAULT_VISIT_MIN = 60
-LAST_MINUTE = 23 * 60 + 59
 _CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _PLACE_ID = r"^[A-Za-z0-9_\-]{1,512}$"
 _ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,12})"?$')
@@ -95,16 +95,6 @@ def version_from_if_match(header: str | None) -> int | None:
             "If-Match is not valid", details=[{"field": "If-Match", "message": 'must be the trip version, as "N"'}]
         )
     return int(match.group(1))
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _clock(minute: int) -> str:
-    minute = max(0, min(LAST_MINUTE, minute))
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def _rule_problems(patch: TripPatch, trip: Trip, settings: Settings) -> list[dict[str, str]]:
@@ -207,15 +197,15 @@ def edited_stops(day: DayEdit, known: KnownStops, currency: str) -> list[Stop]:
         stop.warnings = []
         duration = stop.duration_min or DEFAULT_VISIT_MIN
         if edit.arrive is not None and edit.depart is not None:
-            arrive, depart = _minutes(edit.arrive), _minutes(edit.depart)
+            arrive, depart = clock_minutes(edit.arrive), clock_minutes(edit.depart)
             stop.timing = "fixed"
         else:
             arrive = free_from + (PROVISIONAL_TRAVEL_MIN if stops else 0)
-            depart = min(LAST_MINUTE, arrive + duration)
+            depart = min(LAST_MINUTE_OF_DAY, arrive + duration)
             stop.timing = "auto"
-        stop.arrive, stop.depart = _clock(arrive), _clock(depart)
-        stop.duration_min = max(0, _minutes(stop.depart) - _minutes(stop.arrive))
-        free_from = _minutes(stop.depart)
+        stop.arrive, stop.depart = clock_text(arrive), clock_text(depart)
+        stop.duration_min = max(0, clock_minutes(stop.depart) - clock_minutes(stop.arrive))
+        free_from = clock_minutes(stop.depart)
         stops.append(stop)
     return stops
 

@@ -29,6 +29,7 @@ Transport = Literal["walk", "transit", "drive"]
 TripStatus = Literal["queued", "planning", "ready", "failed"]
 ProgressStage = Literal["queued", "resolving", "choosing", "scheduling", "describing", "done"]
 
+MAX_WISHES = 300  # characters of a re-plan's wishes for its day
 MAX_DAYS_AHEAD = 730  # opening hours and prices mean little further out
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
