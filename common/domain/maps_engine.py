@@ -53,6 +53,7 @@ def engine_place(place: Place, priority: float, budget_currency: str) -> EngineP
         if currency.supported(cost.currency)
         else 0.0,
         meal_kinds=MEAL_CATEGORIES.get(place.category, []),
+        outdoor=place.exposure == "outdoor",
     )
 
 

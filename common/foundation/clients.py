@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     import google.cloud.storage as storage
+    import requests
     from google.cloud import firestore, tasks_v2
 
 T = TypeVar("T")
@@ -78,6 +79,14 @@ def _build_tasks() -> tasks_v2.CloudTasksClient:
     return tasks_v2.CloudTasksClient()
 
 
+def _build_http_session() -> requests.Session:
+    """One pooled HTTP session for the REST APIs that have no client library (the Weather API)."""
+    import requests
+
+    return requests.Session()
+
+
 firestore_client: Lazy[firestore.Client] = Lazy(_build_firestore)
+http_session: Lazy[requests.Session] = Lazy(_build_http_session)
 tasks_client: Lazy[tasks_v2.CloudTasksClient] = Lazy(_build_tasks)
 storage_client: Lazy[storage.Client] = Lazy(_build_storage)

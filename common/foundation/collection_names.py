@@ -11,7 +11,8 @@ OPS_RUNS = "ops_runs"
 PLACES_CACHE = "places_cache"
 SEARCH_CACHE = "maps_search_cache"
 ROUTE_CACHE = "maps_route_cache"
+WEATHER_CACHE = "maps_weather_cache"
 HEALTH = "_health"
 
-EXPIRING = (PLACES_CACHE, SEARCH_CACHE, ROUTE_CACHE, QUOTAS, OPS_RUNS)
+EXPIRING = (PLACES_CACHE, SEARCH_CACHE, ROUTE_CACHE, WEATHER_CACHE, QUOTAS, OPS_RUNS)
 """Collections whose documents carry ``expire_at`` (TTL policies delete them; ``cleanup_sessions`` too)."""

@@ -128,6 +128,19 @@ class Settings(BaseSettings):
     maps_cache_ttl: int = Field(3600, ge=0)
     maps_cache_max_size: int = Field(10000, ge=0)
 
+    # Weather (Google Maps Platform Weather API, daily forecast, with the Maps API key): wet days favour indoor places
+    weather_api_enabled: bool = Field(True, description="false: plans are made without forecasts and say so")
+    weather_api_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="a stand-in of weather.googleapis.com (the local Maps stand-in serves one); refused in production",
+    )
+    weather_cache_hours: float = Field(3.0, ge=0, le=24, description="how long a day's forecast for a place is kept")
+    weather_request_timeout: float = Field(5.0, gt=0, le=60)
+    weather_wet_precipitation_percent: int = Field(
+        50, ge=1, le=100, description="a day whose daytime chance of rain reaches this is planned as wet"
+    )
+
     # HTTP surface
     enable_cors: bool = True
     allowed_origins: StrList = Field(default_factory=lambda: ["http://localhost:3000", "http://localhost:5173"])
@@ -291,6 +304,8 @@ class Settings(BaseSettings):
             problems.append("APP_CHECK_ENFORCE must not be false: App Check cannot be turned off in production")
         if self.app_check_api_endpoint:
             problems.append("APP_CHECK_API_ENDPOINT points at a stand-in of the App Check API")
+        if self.weather_api_endpoint:
+            problems.append("WEATHER_API_ENDPOINT points at a stand-in of the Weather API")
         if self.plan_worker_auth_bypass:
             problems.append("PLAN_WORKER_AUTH_BYPASS must not be set")
         if problems:

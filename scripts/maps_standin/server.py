@@ -9,6 +9,10 @@ Admin paths (no key):
   POST /__admin/clock {"now": "2025-06-02T10:00:00Z" | null} pins the time used for openNow and UTC offsets.
   POST /__admin/travel {"road_variation": true|false}: real-looking travel times (a per-pair factor, transit rush
   hours) instead of the plain straight-line model (off at start unless MAPS_STANDIN_ROAD_VARIATION=1).
+  GET /__admin/weather: the overrides; POST /__admin/weather {"force": {"date", "latitude", "longitude",
+  "kind": "rain"|"dry"}} decides one date's weather within 60 km of a place, {"fail": true|false} makes every
+  Weather API call answer 503 (or stops it), {"clear": true} drops the overrides (reset drops them too).
+Weather API (``weather_api.py``): GET /v1/forecast/days:lookup?key=...&location.latitude=..&location.longitude=..
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from scripts.maps_standin import places_api, routes_api
+from scripts.maps_standin import places_api, routes_api, weather_api
 from scripts.maps_standin.fieldmask import FieldMaskError, apply_mask, parse_mask, validate_mask
 from scripts.maps_standin.loader import Catalogue
 
-OPERATIONS = ("search_text", "get_place", "compute_route_matrix", "compute_routes")
+OPERATIONS = ("search_text", "get_place", "compute_route_matrix", "compute_routes", "lookup_forecast_days")
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -103,6 +107,8 @@ class StandinState:
             self.injected_failures = 0
             self.pinned_now = self._initial_now
             self.road_variation = self._initial_road_variation
+            self.forced_weather: list[weather_api.ForcedWeather] = []
+            self.weather_failing = False
 
     def set_faults(self, faults: Faults) -> None:
         with self._lock:
@@ -230,6 +236,8 @@ class StandinHandler(BaseHTTPRequestHandler):
             expected, operation = "POST", "compute_route_matrix"
         elif path == "/directions/v2:computeRoutes":
             expected, operation = "POST", "compute_routes"
+        elif path == "/v1/forecast/days:lookup":
+            expected, operation = "GET", "lookup_forecast_days"
         else:
             raise ApiError(404, f"the requested URL {path} was not found on this server")
         if method != expected:
@@ -254,6 +262,9 @@ class StandinHandler(BaseHTTPRequestHandler):
         self._check_key(query)
         if fault is not None:
             raise ApiError(fault, f"injected failure ({fault})")
+        if operation == "lookup_forecast_days":
+            self._weather(query)
+            return
         mask_values = query.get("$fields") or query.get("fields") or []
         mask_text = self.headers.get("X-Goog-FieldMask") or (mask_values[0] if mask_values else None)
         try:
@@ -266,6 +277,17 @@ class StandinHandler(BaseHTTPRequestHandler):
         except (FieldMaskError, places_api.SearchError, routes_api.RoutesError) as exc:
             raise ApiError(400, str(exc)) from None
         self._send_json(200, _int_enums(payload) if int_enums else payload)
+
+    def _weather(self, query: dict[str, list[str]]) -> None:
+        """The Weather API: no field mask (it takes none); failing on demand (``/__admin/weather``)."""
+        state = self.server.state
+        if state.weather_failing:
+            raise ApiError(503, "the Weather API is unavailable (forced by /__admin/weather)")
+        try:
+            answer = weather_api.lookup_days(state.catalogue, query, state.now(), list(state.forced_weather))
+        except weather_api.WeatherError as exc:
+            raise ApiError(400, str(exc)) from None
+        self._send_json(200, answer)
 
     def _answer(self, operation: str, path: str, query: dict[str, list[str]], body: dict[str, Any], mask: Any) -> Any:
         state = self.server.state
@@ -323,6 +345,25 @@ class StandinHandler(BaseHTTPRequestHandler):
                 raise ApiError(400, "road_variation must be true or false")
             state.road_variation = variation
             self._send_json(200, {"road_variation": state.road_variation})
+        elif path == "/__admin/weather" and method == "GET":
+            self._send_json(200, self._weather_overrides())
+        elif path == "/__admin/weather" and method == "POST":
+            unknown = set(body) - {"force", "fail", "clear"}
+            if unknown:
+                raise ApiError(400, f"unknown weather settings: {sorted(unknown)}")
+            try:
+                forced = weather_api.parse_forced(body["force"]) if "force" in body else None
+            except weather_api.WeatherError as exc:
+                raise ApiError(400, str(exc)) from None
+            if "fail" in body and not isinstance(body["fail"], bool):
+                raise ApiError(400, "fail must be true or false")
+            if body.get("clear"):
+                state.forced_weather = []
+            if forced is not None:
+                state.forced_weather = [*state.forced_weather, forced]
+            if "fail" in body:
+                state.weather_failing = body["fail"]
+            self._send_json(200, self._weather_overrides())
         elif path == "/__admin/clock" and method == "POST":
             raw = body.get("now")
             try:
@@ -332,6 +373,21 @@ class StandinHandler(BaseHTTPRequestHandler):
             self._send_json(200, {"now": state.now().isoformat()})
         else:
             raise ApiError(404, f"no admin path {method} {path}")
+
+    def _weather_overrides(self) -> dict[str, Any]:
+        state = self.server.state
+        return {
+            "fail": state.weather_failing,
+            "forced": [
+                {
+                    "date": item.day.isoformat(),
+                    "latitude": item.location.lat,
+                    "longitude": item.location.lng,
+                    "kind": item.kind,
+                }
+                for item in state.forced_weather
+            ],
+        }
 
 
 class StandinServer(ThreadingHTTPServer):

@@ -24,6 +24,7 @@ const SERVER_ONLY_COLLECTIONS = [
   "places_cache",
   "maps_search_cache",
   "maps_route_cache",
+  "maps_weather_cache",
   "backups",
   "ops_runs",
   "_health",

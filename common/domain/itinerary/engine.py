@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.domain.itinerary.greedy import greedy_sequences
 from common.domain.itinerary.models import (
@@ -39,6 +39,7 @@ from common.domain.itinerary.models import (
 )
 from common.domain.itinerary.planning import DayContext, DaySchedule, PlanningContext, Visit, leg_cost
 from common.domain.itinerary.solver import solve_routing
+from common.domain.itinerary.weather import moved_warnings, with_previous_moves
 
 MEAL_VALUE = 3.0
 EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
@@ -51,6 +52,7 @@ class _DaysOutcome:
     drops: dict[str, DroppedPlace]
     produced_by: Producer
     hit_time_limit: bool = False
+    natural_days: dict[str, int] = field(default_factory=dict)  # outdoor sight -> its day without the weather
 
 
 def plan_trip(problem: TripProblem, *, force_greedy: bool = False) -> Itinerary:
@@ -103,7 +105,7 @@ def replan_day(
         must_include_ids=set(problem.preferences.must_include_ids) - used_elsewhere,
         force_greedy=force_greedy,
     )
-    return _assemble(context, fixed_days, outcome, time.monotonic() - started)
+    return with_previous_moves(previous, _assemble(context, fixed_days, outcome, time.monotonic() - started))
 
 
 def _candidate_visits(
@@ -204,7 +206,13 @@ def _plan_days(
         schedules[day.index] = _shortest(context, schedule)
     if budget is not None:
         _fit_budget(context, schedules, budget, must_include_ids, drops)
-    return _DaysOutcome(schedules=schedules, drops=drops, produced_by=produced_by, hit_time_limit=hit_time_limit)
+    return _DaysOutcome(
+        schedules=schedules,
+        drops=drops,
+        produced_by=produced_by,
+        hit_time_limit=hit_time_limit,
+        natural_days=context.natural_days(days, visits) if len(days) > 1 else {},
+    )
 
 
 def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
@@ -378,6 +386,23 @@ def _assemble(
     position_of = {trip_day: position for position, trip_day in enumerate(sorted(days_by_index))}
     for trip_day, schedule in sorted(settled.items()):
         warnings.extend(_wait_warnings(context, position_of[trip_day], schedule))
+    if outcome.natural_days:
+        planned_on = {
+            timed.visit.node_id: trip_day
+            for trip_day, schedule in settled.items()
+            for timed in schedule.visits
+            if timed.visit.node_id in outcome.natural_days and timed.visit.meal is None
+        }
+        moved = moved_warnings(
+            planned_on,
+            outcome.natural_days,
+            {place_id: places[place_id].name for place_id in planned_on},
+            {trip_day: context.days[trip_day].date for trip_day in days_by_index},
+            context.wet_days,
+        )
+        warnings.extend(
+            warning.model_copy(update={"day_index": position_of.get(warning.day_index or 0)}) for warning in moved
+        )
     if outcome.hit_time_limit:
         warnings.append(
             PlanWarning(

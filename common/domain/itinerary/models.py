@@ -151,6 +151,7 @@ class Place(_Frozen):
     )
     cost_per_person: float = Field(default=0.0, ge=0)
     meal_kinds: list[MealKind] = Field(default_factory=list, description="empty: not a meal venue")
+    outdoor: bool = Field(default=False, description="open-air (park, viewpoint, beach...): kept off wet days")
 
     @property
     def is_meal_venue(self) -> bool:
@@ -230,6 +231,9 @@ class TripProblem(_Frozen):
     transport_costs: TransportCosts = Field(default_factory=TransportCosts)
     pace_policies: dict[Pace, PacePolicy] = Field(default_factory=lambda: dict(DEFAULT_PACE_POLICIES))
     solver_time_limit_seconds: float = Field(default=3.0, gt=0)
+    wet_dates: list[dt.date] = Field(
+        default_factory=list, description="days the forecast says are wet: outdoor sights go elsewhere (weather.py)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> TripProblem:
@@ -362,6 +366,7 @@ class WarningCode(StrEnum):
     HOURS_UNKNOWN = "hours_unknown"
     SOLVER_TIME_LIMIT = "solver_time_limit"
     IDLE_GAP = "idle_gap"
+    WEATHER_MOVED = "weather_moved"
 
 
 class PlanWarning(_Frozen):

@@ -19,6 +19,7 @@ from common.domain.itinerary.models import (
     TripProblem,
     travel_minutes,
 )
+from common.domain.itinerary.weather import WET_OUTDOOR_COST, wet_area_order
 
 EXACT_ORDER_MAX_STOPS = 8
 HOME_AREA_SLACK_KM = 1.0  # a sight may go on any day whose area centre is at most this much farther than its own
@@ -243,34 +244,59 @@ class PlanningContext:
                 found.append((index, idle))
         return found
 
-    def area_costs(self, days: list[DayContext], visits: list[Visit]) -> dict[int, list[int]]:
+    @property
+    def wet_days(self) -> set[int]:
+        """Indices of the days planned as wet (``TripProblem.wet_dates``; see ``itinerary.weather``)."""
+        wet = set(self.problem.wet_dates)
+        return {day.index for day in self.days if day.date in wet}
+
+    def area_costs(self, days: list[DayContext], visits: list[Visit], weather: bool = True) -> dict[int, list[int]]:
         """Per day index, the cost (minutes of travel) of each visit lying away from the centre of the day's area.
 
         Areas: the sights split by a balanced geographic clustering, one cluster per day, cluster k for the k-th day
         of ``days``; a stop costs ``AREA_COST_PER_KM`` per km from its day's centre. All zero for one day or fewer
-        sights than days. Pulls each day into one part of the city without forbidding anything."""
+        sights than days. Pulls each day into one part of the city without forbidding anything. With ``weather``,
+        a wet day takes the area with the fewest outdoor sights and an outdoor sight costs ``WET_OUTDOOR_COST``
+        more on it (``itinerary.weather``)."""
+        wet = self.wet_days if weather else set()
         sights: dict[str, Point] = {}
+        outdoor: dict[str, bool] = {}
         for visit in visits:
             if visit.meal is None:
                 sights.setdefault(visit.node_id, (visit.place.location.lat, visit.place.location.lng))
-        if len(days) < 2 or len(sights) < len(days):
-            return {day.index: [0] * len(visits) for day in days}
-        points = list(sights.values())
-        labels = balanced_clusters(points, len(days))
-        costs: dict[int, list[int]] = {}
-        for group, day in enumerate(days):
-            middle = centre([point for point, label in zip(points, labels, strict=True) if label == group])
-            costs[day.index] = [
-                round(AREA_COST_PER_KM * distance_km((visit.place.location.lat, visit.place.location.lng), middle))
-                for visit in visits
-            ]
+                outdoor.setdefault(visit.node_id, visit.place.outdoor)
+        costs: dict[int, list[int]] = {day.index: [0] * len(visits) for day in days}
+        if len(days) >= 2 and len(sights) >= len(days):
+            points = list(sights.values())
+            labels = balanced_clusters(points, len(days))
+            outdoor_per_group = [0] * len(days)
+            for label, is_outdoor in zip(labels, outdoor.values(), strict=True):
+                outdoor_per_group[label] += int(is_outdoor)
+            group_of_day = wet_area_order(
+                outdoor_per_group, [day.start_node for day in days], [day.index in wet for day in days]
+            )
+            for position, day in enumerate(days):
+                group = group_of_day[position]
+                middle = centre([point for point, label in zip(points, labels, strict=True) if label == group])
+                costs[day.index] = [
+                    round(AREA_COST_PER_KM * distance_km((visit.place.location.lat, visit.place.location.lng), middle))
+                    for visit in visits
+                ]
+        for day in days:
+            if day.index in wet:
+                costs[day.index] = [
+                    cost + (WET_OUTDOOR_COST if visit.meal is None and visit.place.outdoor else 0)
+                    for cost, visit in zip(costs[day.index], visits, strict=True)
+                ]
         return costs
 
     def home_days(self, days: list[DayContext], visits: list[Visit], keep: set[str]) -> dict[str, set[int]]:
         """Per sight (not in ``keep``), the day indices it may go on: the days whose area centre lies within
-        ``HOME_AREA_SLACK_KM`` of its nearest one among the days it is open. Sights open on no such day, meals and
-        ``keep`` (must-includes) are free (absent from the answer)."""
+        ``HOME_AREA_SLACK_KM`` of its nearest one among the days it is open, and, for an indoor sight, every wet day
+        it is open on. Sights open on no such day, meals and ``keep`` (must-includes) are free (absent from the
+        answer)."""
         areas = self.area_costs(days, visits)
+        wet = self.wet_days
         homes: dict[str, set[int]] = {}
         for position, visit in enumerate(visits):
             if visit.meal is not None or visit.node_id in keep or visit.node_id in homes:
@@ -283,8 +309,24 @@ class PlanningContext:
                 index
                 for index in open_days
                 if areas[index][position] <= nearest + AREA_COST_PER_KM * HOME_AREA_SLACK_KM
+                or (index in wet and not visit.place.outdoor)
             }
         return homes
+
+    def natural_days(self, days: list[DayContext], visits: list[Visit]) -> dict[str, int]:
+        """Per outdoor sight, the day its area gives it without the weather: the nearest area among the days it is
+        open (what ``itinerary.weather.moved_warnings`` compares the plan with)."""
+        if not self.wet_days:
+            return {}
+        areas = self.area_costs(days, visits, weather=False)
+        natural: dict[str, int] = {}
+        for position, visit in enumerate(visits):
+            if visit.meal is not None or not visit.place.outdoor or visit.node_id in natural:
+                continue
+            open_days = [day.index for day in days if self.arrival_windows(visit, day)]
+            if open_days:
+                natural[visit.node_id] = min(open_days, key=lambda index: (areas[index][position], index))
+        return natural
 
     def visit_cost(self, visit: Visit) -> float:
         return visit.place.cost_per_person * self.problem.preferences.travellers

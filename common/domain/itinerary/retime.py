@@ -11,6 +11,7 @@ from __future__ import annotations
 from common.domain.itinerary.engine import _assemble, _DaysOutcome
 from common.domain.itinerary.models import Itinerary, TripProblem, WarningCode
 from common.domain.itinerary.planning import DaySchedule, PlanningContext, Visit
+from common.domain.itinerary.weather import with_previous_moves
 
 
 def retime(problem: TripProblem, itinerary: Itinerary) -> tuple[Itinerary, list[int]]:
@@ -35,7 +36,7 @@ def retime(problem: TripProblem, itinerary: Itinerary) -> tuple[Itinerary, list[
         produced_by=itinerary.produced_by,
         hit_time_limit=any(warning.code == WarningCode.SOLVER_TIME_LIMIT for warning in itinerary.warnings),
     )
-    return _assemble(context, {}, outcome, itinerary.solve_seconds), failed
+    return with_previous_moves(itinerary, _assemble(context, {}, outcome, itinerary.solve_seconds)), failed
 
 
 def trim_day(problem: TripProblem, itinerary: Itinerary, day_index: int) -> Itinerary | None:

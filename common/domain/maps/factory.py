@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from google.api_core.client_options import ClientOptions
 
 from common.domain.maps.service import MapsConfig, MapsService, PlacesApi, RoutesApi
+from common.domain.maps.weather import DEFAULT_ENDPOINT, RestWeatherApi, WeatherApi, WeatherService
 from common.foundation.clients import Lazy
 from common.foundation.errors import ConfigError
 from common.foundation.secrets import maps_api_key
@@ -71,3 +72,30 @@ def _build_default() -> MapsService:
 
 maps_service: Lazy[MapsService] = Lazy(_build_default)
 """The process's service (L1 cache and single-flight are per service: keep one per process)."""
+
+
+def build_weather_service(settings: Settings, firestore_client: firestore.Client | None = None) -> WeatherService:
+    """The Weather API (``WEATHER_API_ENDPOINT``, else Google's) with the Maps API key, cached per place and date for
+    ``WEATHER_CACHE_HOURS``; the HTTP session is the process's (``clients.http_session``), taken on first use."""
+    endpoint = settings.weather_api_endpoint or DEFAULT_ENDPOINT
+
+    def api() -> WeatherApi:
+        from common.foundation.clients import http_session
+
+        return RestWeatherApi(http_session.get(), endpoint, maps_api_key(settings), settings.weather_request_timeout)
+
+    return WeatherService(
+        Lazy(api), cache_seconds=settings.weather_cache_hours * 3600, firestore_client=firestore_client
+    )
+
+
+def _build_default_weather() -> WeatherService:
+    from common.foundation.clients import firestore_client
+    from common.foundation.config import get_settings
+
+    settings = get_settings()
+    return build_weather_service(settings, firestore_client.get() if settings.maps_enable_caching else None)
+
+
+weather_service: Lazy[WeatherService] = Lazy(_build_default_weather)
+"""The process's Weather API service (its L1 cache is per service: keep one per process)."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from common.domain.maps import estimates
+from common.domain.maps.exposure import Exposure, exposure_for_types
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -108,6 +109,11 @@ class Place(_Frozen):
     def category(self) -> estimates.Category:
         """Our planning category, derived from the Places types."""
         return estimates.category_for_types(self.primary_type, self.types)
+
+    @property
+    def exposure(self) -> Exposure:
+        """Open-air, sheltered or either (``common.domain.maps.exposure``): what the weather changes."""
+        return exposure_for_types(self.primary_type, self.types)
 
     @property
     def visit_minutes(self) -> int:

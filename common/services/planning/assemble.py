@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
 from common.domain.ai import Proposal
-from common.domain.itinerary import DayPlan, DropReason, Itinerary, TripProblem
+from common.domain.itinerary import DayPlan, DropReason, Itinerary, TripProblem, WarningCode
 from common.domain.maps import Destination, Place
 from common.domain.maps.names import casefolded
 from common.domain.maps_engine import MAX_DESCRIPTION, fallback_description
 from common.services.trips.models import (
     Day,
+    DayForecast,
     Dropped,
     LatLng,
     Money,
@@ -107,6 +109,7 @@ def assemble_trip(
     extra_warnings: list[str],
     planner: PlannerReport,
     offline: bool,
+    forecasts: dict[dt.date, DayForecast] | None = None,
 ) -> PlannedParts:
     """The fields of a ``ready`` trip (days, budget, dropped, warnings, destination, planner)."""
     descriptions: dict[str, str] = {}
@@ -139,6 +142,7 @@ def assemble_trip(
                     else TravelLeg(mode=leg.mode.value, duration_min=leg.minutes, distance_m=leg.metres),
                     meal=stop.meal.value if stop.meal else None,
                     warnings=[],
+                    outdoor=place.exposure == "outdoor",
                 )
             )
         categories = [engine_places[stop.place_id].category for stop in day.stops]
@@ -153,7 +157,12 @@ def assemble_trip(
                 travel_min=day.travel_minutes,
                 cost_estimate=_money(day.cost, budget_currency),
                 cost_by_category=_day_costs(day),
-                warnings=[w.message for w in itinerary.warnings if w.day_index == index],
+                warnings=[
+                    w.message
+                    for w in itinerary.warnings
+                    if w.day_index == index and w.code != WarningCode.WEATHER_MOVED
+                ],
+                forecast=_day_forecast(forecasts, itinerary, index, day.date),
             )
         )
     dropped = list(extra_dropped)
@@ -193,6 +202,17 @@ def assemble_trip(
         planner=planner,
         solver=SolverReport(produced_by=itinerary.produced_by.value, solve_seconds=round(itinerary.solve_seconds, 3)),
     )
+
+
+def _day_forecast(
+    forecasts: dict[dt.date, DayForecast] | None, itinerary: Itinerary, index: int, date: dt.date
+) -> DayForecast | None:
+    """The day's forecast with what the weather moved off it (the engine's ``weather_moved`` warnings)."""
+    forecast = (forecasts or {}).get(date)
+    if forecast is None:
+        return None
+    moved = [w.message for w in itinerary.warnings if w.day_index == index and w.code == WarningCode.WEATHER_MOVED]
+    return forecast.model_copy(update={"moved": moved}) if moved else forecast
 
 
 def _day_costs(day: DayPlan) -> dict[str, float]:

@@ -27,6 +27,7 @@ from common.domain.maps import Destination, MapsService, MapsUsage, Place, Waypo
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.estimates import category_for_types
 from common.domain.maps.names import casefolded, names_match
+from common.domain.maps.weather import ForecastQuery, WeatherService
 from common.domain.maps_engine import MEAL_CATEGORIES, engine_place, estimated_matrix
 from common.domain.needs import needs_step_free, wants_vegetarian
 from common.foundation import currency
@@ -40,6 +41,7 @@ from common.services.planning.legs import plan_on_real_legs
 from common.services.planning.meals import cover_meal_areas
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.planning.toolbox import MapsToolBox
+from common.services.planning.weather import TripWeather, trip_weather
 from common.services.trips import store
 from common.services.trips.models import (
     Dropped,
@@ -94,6 +96,7 @@ class PlanningDeps:
     maps: MapsService
     planner: Planner
     clock: Callable[[], dt.datetime] = utc_now
+    weather: WeatherService | None = None  # None: plan without forecasts (and say so)
 
 
 @dataclass
@@ -303,9 +306,10 @@ def choose_and_schedule(
 
     if on_stage:
         on_stage("scheduling")
+    weather = _trip_weather(run, deps, destination)
     problem = _problem(
         run, deps, destination, lodging, candidates, priorities, must_ids, avoid_ids, avoid_categories, budget_currency
-    )
+    ).model_copy(update={"wet_dates": weather.wet_dates})
     problem, itinerary = _schedule_on_real_legs(
         run, deps, destination, _nodes(destination, lodging, candidates), problem
     )
@@ -337,7 +341,23 @@ def choose_and_schedule(
         extra_warnings=run.warnings,
         planner=run.planner_report(),
         offline=run.model_usage.provider == "offline" if run.model_usage else False,
+        forecasts=weather.forecasts,
     )
+
+
+def _trip_weather(run: PlanningRun, deps: PlanningDeps, destination: Destination) -> TripWeather:
+    """Each day's forecast at the destination (one place per trip for now; the queries carry a place per day)."""
+    request = run.request
+    time_zone = destination.time_zone or deps.settings.default_timezone
+    days = [
+        ForecastQuery(
+            date=request.start_date + dt.timedelta(days=offset), location=destination.location, time_zone=time_zone
+        )
+        for offset in range(request.day_count)
+    ]
+    weather = trip_weather(deps.weather, deps.settings, days, run.maps_usage)
+    run.warnings.extend(weather.warnings)
+    return weather
 
 
 def _brief(request: TripRequest, destination: Destination) -> TripBrief:
@@ -570,13 +590,17 @@ def _schedule_on_real_legs(
 def _build_default_deps() -> PlanningDeps:
     from common.domain.ai import build_planner
     from common.domain.maps import maps_service
+    from common.domain.maps.factory import weather_service
     from common.foundation.clients import firestore_client
     from common.foundation.config import get_settings
     from common.foundation.secrets import gemini_api_key
 
     settings = get_settings()
     planner = build_planner(settings, api_key=lambda: gemini_api_key(settings))
-    return PlanningDeps(settings=settings, firestore=firestore_client.get(), maps=maps_service.get(), planner=planner)
+    weather = weather_service.get() if settings.weather_api_enabled else None
+    return PlanningDeps(
+        settings=settings, firestore=firestore_client.get(), maps=maps_service.get(), planner=planner, weather=weather
+    )
 
 
 default_deps: Lazy[PlanningDeps] = Lazy(_build_default_deps)

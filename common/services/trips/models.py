@@ -249,6 +249,29 @@ class Stop(DocumentPart):
     timing: Timing | None = Field(
         None, description="After an edit: times given by the user (fixed) or computed (auto); unset when planned"
     )
+    outdoor: bool | None = Field(
+        None, description="An open-air place (park, garden, viewpoint, beach, open-air market): weather matters"
+    )
+
+
+ForecastStatus = Literal["known", "not_yet_known", "unavailable"]
+
+
+class DayForecast(DocumentPart):
+    """The day's weather where the traveller is that day (Weather API, daytime 07:00-19:00), or why it is missing:
+    ``not_yet_known`` beyond the forecast horizon (10 days; a re-plan nearer the date picks it up), ``unavailable``
+    when the Weather API is switched off or failed (the trip's warnings say so)."""
+
+    status: ForecastStatus
+    condition: str | None = Field(None, description="Weather API condition type, e.g. LIGHT_RAIN, PARTLY_CLOUDY")
+    description: str | None = Field(None, description="e.g. 'Light rain'")
+    precipitation_probability: int | None = Field(None, ge=0, le=100, description="Daytime chance of rain or snow, %")
+    high_c: float | None = Field(None, description="Highest temperature, degrees Celsius")
+    low_c: float | None = Field(None, description="Lowest temperature, degrees Celsius")
+    wet: bool = Field(False, description="Planned as a wet day: outdoor places moved to drier days where possible")
+    moved: list[str] = Field(
+        default_factory=list, description="What the weather moved off this day, e.g. 'X moved to Thu for drier weather'"
+    )
 
 
 class Day(DocumentPart):
@@ -262,6 +285,7 @@ class Day(DocumentPart):
     cost_by_category: dict[str, float] | None = Field(
         None, description="The day's cost split as the trip budget's by_category"
     )
+    forecast: DayForecast | None = Field(None, description="The day's weather forecast; unset on older trips")
 
 
 class TripBudget(DocumentPart):

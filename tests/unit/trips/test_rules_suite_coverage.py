@@ -17,6 +17,7 @@ KNOWN = {
     "places_cache",
     "maps_search_cache",
     "maps_route_cache",
+    "maps_weather_cache",
     "backups",
     "ops_runs",
     "_health",
