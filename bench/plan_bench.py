@@ -90,6 +90,11 @@ PRICES: dict[str, dict[str, Any]] = {
         "unit": "element",
     },
     "compute_routes": {"sku": "Routes: Compute Routes Essentials", "usd_per_1000": 5.0, "unit": "request"},
+    "lookup_forecast_days": {
+        "sku": "Weather API: Weather Usage Essentials (forecast/days:lookup; price as recalled, not verified)",
+        "usd_per_1000": 0.15,
+        "unit": "request",
+    },
     "gemini_input_tokens": {
         "sku": "Gemini 2.5 Flash input (stand-in price for the configured GEMINI_MODEL: not verified)",
         "usd_per_1000": 0.30 / 1000,
@@ -200,7 +205,14 @@ def run_pass(
     plans = max(1, len(rows))
     per_plan = {
         key: round(sum(row["upstream"].get(key, 0) for row in rows) / plans, 2)
-        for key in ("search_text", "get_place", "compute_route_matrix", "compute_routes", "matrix_elements")
+        for key in (
+            "search_text",
+            "get_place",
+            "compute_route_matrix",
+            "compute_routes",
+            "matrix_elements",
+            "lookup_forecast_days",
+        )
     }
     per_plan["gemini_input_tokens"] = sum(row["tokens"]["prompt"] for row in rows) / plans
     per_plan["gemini_output_tokens"] = (

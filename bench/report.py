@@ -540,6 +540,59 @@ def async_section() -> list[str]:
     return lines
 
 
+def weather_section() -> list[str]:
+    lines = ["## Weather-aware days (bench/weather_bench.py)", ""]
+    data = _load("weather")
+    if data is None:
+        return lines + _missing("weather", ".venv/bin/python -m bench.weather_bench")
+    summary = data["summary"]
+    lines += [
+        f"A {summary['days']}-day trip per city (offline planner, parks, gardens, viewpoints, museums and food asked "
+        "for, two must-includes: the city's best rated outdoor place and its best rated museum), planned twice on the "
+        "Maps stand-in's Weather API: every day forced dry, then rain forced on day "
+        f"{summary['rainy_day']}. Outdoor share: outdoor stops / all stops of the day (meals included). The target: "
+        "the rainy day's share at most a third of the trip's average, no must-include lost.",
+        "",
+    ]
+    lines += _table(
+        [
+            "city",
+            f"day {summary['rainy_day']} outdoor, all dry",
+            f"day {summary['rainy_day']} outdoor, rain",
+            "trip average, rain",
+            "ratio",
+            "stops dry / rain",
+            "must-includes kept",
+            "moved (said on the day)",
+            "Weather API requests: plan / cached plan",
+        ],
+        [
+            [
+                row["city"],
+                f"{row['dry_day2_share']:.0%}",
+                f"{row['rain_day2_share']:.0%}",
+                f"{row['rain_trip_share']:.0%}",
+                row["ratio"],
+                f"{row['stops_dry']} / {row['stops_rain']}",
+                f"{row['must_kept']}/{len(row['must_include'])}",
+                len(row["moved"]),
+                f"{row['weather_requests']['rain']} / {row['weather_requests']['cached']}",
+            ]
+            for row in data["rows"]
+        ],
+    )
+    lines += [
+        f"Cities within a third: {summary['cities_within_a_third']}/{summary['cities']} (largest ratio "
+        f"{summary['max_ratio']}); must-includes kept {summary['must_includes_kept']}. Weather API: "
+        f"{summary['weather_requests_per_plan']} request per plan (one lookup of up to 10 days per city), "
+        f"{summary['weather_requests_per_cached_plan']} on the cached forecast; at "
+        f"{summary['weather_usd_per_1000_requests']} USD per 1,000 requests (as recalled, not verified), "
+        f"{summary['weather_usd_per_1000_plans']} USD per 1,000 plans.",
+        "",
+    ]
+    return lines
+
+
 def render() -> str:
     lines = [
         "# Benchmark report",
@@ -559,6 +612,7 @@ def render() -> str:
         enrich_section,
         maps_section,
         async_section,
+        weather_section,
     ):
         lines += section()
     return "\n".join(lines).rstrip() + "\n"
@@ -574,6 +628,7 @@ SECTIONS = {
     "enrich": enrich_section,
     "maps": maps_section,
     "async": async_section,
+    "weather": weather_section,
 }
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from common.domain.itinerary.models import Itinerary, PlanWarning, WarningCode
 
-WET_OUTDOOR_COST = 90  # minutes of travel: about 22 km away from the day's area at AREA_COST_PER_KM
+WET_OUTDOOR_COST = 240  # minutes of travel (60 km away from the day's area at AREA_COST_PER_KM): above most detours
 
 
 def wet_area_order(outdoor_per_group: Sequence[int], start_nodes: Sequence[str], wet: Sequence[bool]) -> list[int]:
