@@ -21,6 +21,11 @@ from common.services.trips.models import DayForecast
 logger = get_logger(__name__)
 
 WEATHER_OFF = "Planned without weather forecasts: the Weather API is switched off."
+NOT_YET_KNOWN = (
+    f"Forecast not yet known (it reaches {HORIZON_DAYS} days ahead): planned as a dry day; re-plan this day nearer the "
+    "date to take its weather into account."
+)
+UNAVAILABLE = "Forecast unavailable: planned as a dry day."
 WEATHER_FAILED = (
     "Planned without weather forecasts: the Weather API did not answer; re-plan a day later to take the weather "
     "into account."
@@ -29,7 +34,8 @@ WEATHER_FAILED = (
 
 @dataclass(frozen=True)
 class TripWeather:
-    """Per trip date, what the day shows; the dates the engine plans as wet; warnings for the trip."""
+    """Per trip date, what the day shows (a day beyond the horizon says so itself, and a re-plan of it replaces
+    that); the dates the engine plans as wet; warnings for the trip (the forecast was not used at all)."""
 
     forecasts: dict[dt.date, DayForecast]
     wet_dates: list[dt.date] = field(default_factory=list)
@@ -53,30 +59,25 @@ def trip_weather(
 ) -> TripWeather:
     """The forecast of every day in ``days`` (each with its own place and time zone); never raises for weather."""
     if weather is None or not settings.weather_api_enabled:
-        unavailable = {query.date: DayForecast(status="unavailable") for query in days}
-        return TripWeather(forecasts=unavailable, warnings=[WEATHER_OFF])
+        return TripWeather(forecasts=_unavailable(days), warnings=[WEATHER_OFF])
     try:
         found = weather.forecasts(days, usage)
     except WeatherUnavailable as error:
         logger.warning("planning without the weather: %s", error.message)
-        unavailable = {query.date: DayForecast(status="unavailable") for query in days}
-        return TripWeather(forecasts=unavailable, warnings=[WEATHER_FAILED])
+        return TripWeather(forecasts=_unavailable(days), warnings=[WEATHER_FAILED])
     threshold = settings.weather_wet_precipitation_percent
     forecasts: dict[dt.date, DayForecast] = {}
     wet_dates: list[dt.date] = []
     for query, forecast in zip(days, found, strict=True):
         if forecast is None:
-            forecasts[query.date] = DayForecast(status="not_yet_known")
+            forecasts[query.date] = DayForecast(status="not_yet_known", description=NOT_YET_KNOWN)
             continue
         wet = forecast.is_wet(threshold)
         forecasts[query.date] = _shown(forecast, wet)
         if wet:
             wet_dates.append(query.date)
-    warnings = []
-    unknown = sum(1 for shown in forecasts.values() if shown.status == "not_yet_known")
-    if unknown:
-        warnings.append(
-            f"The forecast of {unknown} day{'s are' if unknown != 1 else ' is'} not yet known (the forecast reaches "
-            f"{HORIZON_DAYS} days ahead): re-plan a day nearer the date to take its weather into account."
-        )
-    return TripWeather(forecasts=forecasts, wet_dates=wet_dates, warnings=warnings)
+    return TripWeather(forecasts=forecasts, wet_dates=wet_dates)
+
+
+def _unavailable(days: Sequence[ForecastQuery]) -> dict[dt.date, DayForecast]:
+    return {query.date: DayForecast(status="unavailable", description=UNAVAILABLE) for query in days}

@@ -264,7 +264,7 @@ class DayForecast(DocumentPart):
 
     status: ForecastStatus
     condition: str | None = Field(None, description="Weather API condition type, e.g. LIGHT_RAIN, PARTLY_CLOUDY")
-    description: str | None = Field(None, description="e.g. 'Light rain'")
+    description: str | None = Field(None, description="e.g. 'Light rain', or why the forecast is missing")
     precipitation_probability: int | None = Field(None, ge=0, le=100, description="Daytime chance of rain or snow, %")
     high_c: float | None = Field(None, description="Highest temperature, degrees Celsius")
     low_c: float | None = Field(None, description="Lowest temperature, degrees Celsius")

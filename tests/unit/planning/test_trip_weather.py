@@ -8,7 +8,7 @@ import datetime as dt
 from common.domain.maps.usage import MapsUsage
 from common.domain.maps.weather import WeatherUnavailable
 from common.foundation.config import load_settings
-from common.services.planning.weather import WEATHER_FAILED, WEATHER_OFF, trip_weather
+from common.services.planning.weather import NOT_YET_KNOWN, UNAVAILABLE, WEATHER_FAILED, WEATHER_OFF, trip_weather
 from tests.unit.maps.weather_fakes import TODAY, FakeWeatherApi, queries, weather_service
 
 
@@ -20,8 +20,8 @@ def test_trip_weather_marks_wet_days_and_says_what_is_missing() -> None:
     assert [day.status for day in shown] == ["known", "known", "not_yet_known"]
     assert shown[0].precipitation_probability == 10
     assert weather.wet_dates == []
-    assert len(weather.warnings) == 1
-    assert "not yet known" in weather.warnings[0]
+    assert weather.warnings == []
+    assert shown[2].description == NOT_YET_KNOWN
 
     # The fake's chance of rain is 10 % per day ahead: day 5 reaches the 50 % threshold, day 4 does not.
     wet = trip_weather(weather_service(FakeWeatherApi()), settings, queries(4, 5), MapsUsage())
@@ -34,5 +34,6 @@ def test_trip_weather_marks_wet_days_and_says_what_is_missing() -> None:
     )
     assert failing.warnings == [WEATHER_FAILED]
     assert {day.status for day in failing.forecasts.values()} == {"unavailable"}
+    assert {day.description for day in failing.forecasts.values()} == {UNAVAILABLE}
     off = trip_weather(None, settings, asked, MapsUsage())
     assert off.warnings == [WEATHER_OFF]
