@@ -9,19 +9,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 from google.cloud import firestore
 
 from common.domain.ai import build_planner
 from common.domain.maps import MapsConfig, MapsService, build_places_client, build_routes_client
 from common.domain.maps.factory import build_weather_service
-from common.domain.maps.weather import WeatherService
+from common.domain.maps.weather import RestWeatherApi, WeatherService
 from common.foundation.collection_names import WEATHER_CACHE
 from common.foundation.config import Settings, load_settings
 from common.services.planning.replan import replan_day
 from common.services.planning.service import PlanningDeps, plan_new_trip
 from common.services.planning.weather import WEATHER_FAILED, WEATHER_OFF
 from common.services.trips import store
+from tests.integration.in_process import InProcessFunctions
 from tests.integration.maps.support import maps_admin
+from tests.integration.support import module_env, sign_up
 
 KYOTO = (35.0116, 135.7681)
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -131,6 +134,22 @@ def test_rain_forced_on_one_day_moves_outdoor_stops_off_it_and_keeps_every_must_
     assert all(not forecast["moved"] for index, forecast in enumerate(forecasts) if index != rainy)
 
 
+def test_plan_trip_as_deployed_shows_each_days_forecast(
+    in_process: InProcessFunctions, http: requests.Session, stack: dict[str, str], firestore_project: str
+) -> None:
+    """The function's own dependencies (WEATHER_API_ENDPOINT of the stack, the process's HTTP session)."""
+    start = START + dt.timedelta(days=3)
+    _force(stack, start, 2, 1)
+    # Its own Firestore project: its forecast cache is not the other tests' (their forced weather differs).
+    plan_url = in_process.serve("plan_trip", module_env(stack, f"{firestore_project}-served"))
+    user = sign_up(stack)
+    response = http.post(plan_url, json=_body(start=start, days=2), headers=user.headers, timeout=120)
+    assert response.status_code == 201, response.text
+    forecasts = [day["forecast"] for day in response.json()["days"]]
+    assert [(forecast["status"], forecast["wet"]) for forecast in forecasts] == [("known", False), ("known", True)]
+    assert forecasts[1]["description"] == "Heavy rain"
+
+
 def test_a_second_plan_reads_the_forecast_from_the_cache(
     stack: dict[str, str], settings: Settings, firestore_client: firestore.Client
 ) -> None:
@@ -192,11 +211,8 @@ def test_days_beyond_the_horizon_are_not_yet_known_and_a_replan_nearer_the_date_
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
     maps_admin(stack, "clock", {"now": later.isoformat()})
     _force(stack, start, 1, 0)
-    weather = WeatherService(
-        build_weather_service(settings, None)._api,
-        cache_seconds=3600,
-        clock=lambda: later.timestamp(),
-    )
+    api = RestWeatherApi(requests.Session(), stack["WEATHER_API_ENDPOINT"], stack["GOOGLE_MAPS_API_KEY"], 5.0)
+    weather = WeatherService(api, cache_seconds=3600, clock=lambda: later.timestamp())  # an instance on that clock
     deps = _deps(settings, firestore_client, weather, clock=lambda: later)
     stored = store.read_trip(firestore_client, trip["id"])
     assert stored is not None
