@@ -38,7 +38,7 @@ def sign_up_demo_user(auth_host: str) -> str:
 
 
 def sample_request(destination: str, days: int, dietary: list[str]) -> dict[str, Any]:
-    start = dt.date.today() + dt.timedelta(days=21)
+    start = dt.date.today() + dt.timedelta(days=5)  # inside the 10-day forecast horizon: each day shows its weather
     return {
         "destination": destination,
         "start_date": start.isoformat(),
@@ -70,6 +70,7 @@ def render(trip: dict[str, Any]) -> str:
     for day in trip["days"]:
         lines.append(f"\n  {day['date']}  {day['theme']}")
         lines.append(f"  {day['summary']}")
+        lines.extend(_weather_lines(day.get("forecast")))
         for stop in day["stops"]:
             leg = stop["travel_from_previous"]
             if leg:
@@ -92,6 +93,20 @@ def render(trip: dict[str, Any]) -> str:
         lines.append("Notes:")
         lines.extend(f"  - {warning}" for warning in trip["warnings"])
     return "\n".join(lines)
+
+
+def _weather_lines(forecast: dict[str, Any] | None) -> list[str]:
+    """The day's forecast and what the weather moved off it."""
+    if not forecast:
+        return []
+    text = forecast["description"] or forecast["status"]
+    if forecast["status"] == "known":
+        text += f", {forecast['precipitation_probability']}% chance of rain"
+        if forecast["low_c"] is not None and forecast["high_c"] is not None:
+            text += f", {forecast['low_c']:.0f} to {forecast['high_c']:.0f} °C"
+        if forecast["wet"]:
+            text += " (indoor places favoured)"
+    return [f"  weather: {text}", *(f"  ~ {moved}" for moved in forecast["moved"])]
 
 
 def main() -> int:
