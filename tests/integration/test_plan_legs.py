@@ -27,8 +27,9 @@ from common.domain.maps import (
 from common.domain.maps.legs import LEG_DOC_PREFIX, LegQuery
 from common.domain.maps.models import LatLng
 from common.foundation.collection_names import ROUTE_CACHE
-from common.foundation.config import Settings, load_settings
+from common.foundation.config import Settings
 from common.services.planning.service import PlanningDeps, plan_new_trip
+from tests.integration.maps.support import planning_settings
 
 START = dt.date.today() + dt.timedelta(days=40)
 
@@ -53,14 +54,7 @@ def road_variation(stack: dict[str, str]) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def settings(stack: dict[str, str], firestore_project: str) -> Settings:
-    return load_settings(
-        google_cloud_project=firestore_project,
-        maps_api_endpoint=stack["MAPS_API_ENDPOINT"],
-        google_maps_api_key=stack["GOOGLE_MAPS_API_KEY"],
-        plan_rate_per_minute=1000,
-        plan_rate_per_day=1000,
-        max_sessions_per_user=100,
-    )
+    return planning_settings(stack, firestore_project)
 
 
 def _maps(settings: Settings, client: firestore.Client | None) -> MapsService:

@@ -17,13 +17,13 @@ from common.domain.maps import MapsConfig, MapsService, build_places_client, bui
 from common.domain.maps.factory import build_weather_service
 from common.domain.maps.weather import RestWeatherApi, WeatherService
 from common.foundation.collection_names import WEATHER_CACHE
-from common.foundation.config import Settings, load_settings
+from common.foundation.config import Settings
 from common.services.planning.replan import replan_day
 from common.services.planning.service import PlanningDeps, plan_new_trip
 from common.services.planning.weather import WEATHER_FAILED, WEATHER_OFF
 from common.services.trips import store
 from tests.integration.in_process import InProcessFunctions
-from tests.integration.maps.support import maps_admin
+from tests.integration.maps.support import maps_admin, planning_settings
 from tests.integration.support import module_env, sign_up
 
 KYOTO = (35.0116, 135.7681)
@@ -42,15 +42,7 @@ def clean_standin(stack: dict[str, str]) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def settings(stack: dict[str, str], firestore_project: str) -> Settings:
-    return load_settings(
-        google_cloud_project=firestore_project,
-        maps_api_endpoint=stack["MAPS_API_ENDPOINT"],
-        google_maps_api_key=stack["GOOGLE_MAPS_API_KEY"],
-        weather_api_endpoint=stack["WEATHER_API_ENDPOINT"],
-        plan_rate_per_minute=1000,
-        plan_rate_per_day=1000,
-        max_sessions_per_user=100,
-    )
+    return planning_settings(stack, firestore_project)
 
 
 def _deps(
