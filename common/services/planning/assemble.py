@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.domain.ai import Proposal
 from common.domain.itinerary import DayPlan, DropReason, Itinerary, TripProblem
@@ -20,6 +20,7 @@ from common.services.trips.models import (
     Stop,
     TravelLeg,
     TripBudget,
+    TripCity,
     TripDestination,
 )
 
@@ -61,6 +62,7 @@ class PlannedParts:
     tips: list[str]
     planner: PlannerReport
     solver: SolverReport
+    cities: list[TripCity] = field(default_factory=list)
 
 
 def _keywords(text: str) -> set[str]:

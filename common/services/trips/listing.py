@@ -176,7 +176,7 @@ def summary(trip: Trip, role: Role) -> dict[str, Any]:
         title=trip.title,
         status=trip.status,
         role=role,
-        destination=trip.destination.name if trip.destination else trip.request.destination,
+        destination=trip.destination.name if trip.destination else trip.request.first_city,
         start_date=trip.start_date,
         end_date=trip.end_date,
         day_count=len(trip.days),
