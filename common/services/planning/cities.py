@@ -24,12 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from common.domain.ai import ModelUsage
-from common.domain.itinerary import TimeWindow
+from common.domain.itinerary import Pace, TimeWindow, with_day_windows
 from common.domain.maps import Destination, MapsService, MapsUsage, TravelMode, Waypoint
 from common.domain.maps.legs import straight_metres
 from common.foundation import currency
 from common.foundation.config import Settings
-from common.foundation.times import clock_text
+from common.foundation.errors import InvalidRequest
+from common.foundation.times import clock_minutes, clock_text
 from common.services.trips.models import (
     CityStay,
     Day,
@@ -38,6 +39,7 @@ from common.services.trips.models import (
     Stop,
     Transfer,
     TransferMode,
+    Trip,
     TripBudget,
     TripCity,
     TripRequest,
@@ -329,25 +331,11 @@ def _sights(day: Day) -> int:
     return sum(1 for stop in day.stops if stop.meal is None)
 
 
-def split_at_transfer(day: Day) -> tuple[list[Stop], list[Stop]]:
-    """A travel day's stops in the city left (before the transfer) and in the city reached (after it), by their
-    order around the transfer's departure; every stop is 'after' on other days."""
-    if day.transfer is None:
-        return [], list(day.stops)
-    departure = day.transfer.depart
-    before: list[Stop] = []
-    for position, stop in enumerate(day.stops):
-        if stop.arrive >= departure:
-            return before, list(day.stops[position:])
-        before.append(stop)
-    return before, []
-
-
 def transfer_overlaps(day: Day) -> list[str]:
     """Stops that overlap the day's transfer (none on a day planned by ``plan_cities``)."""
     if day.transfer is None:
         return []
-    before, after = split_at_transfer(day)
+    before, after = day.stops_around_transfer()
     clashes = [
         f"{stop.name} ends at {stop.depart}, after the departure"
         for stop in before
@@ -406,3 +394,39 @@ def city_request(request: TripRequest, city: PlannedCity, last_day: int, budget_
     if request.budget is not None and budget_share is not None:
         update["budget"] = request.budget.model_copy(update={"amount": max(0.0, round(budget_share, 2))})
     return request.model_copy(update=update)
+
+
+def arrival_window(trip: Trip, day_index: int, settings: Settings) -> TimeWindow | None:
+    """The part of a travel day a re-plan may change: from settling in after the arrival to the end of the day
+    (``None`` on other days: the whole day). ``InvalidRequest`` when the arrival leaves too little of the day."""
+    day = trip.days[day_index]
+    if day.transfer is None:
+        return None
+    window = with_day_windows(settings.day_windows())[Pace(trip.pace)].day_window
+    start = max(window.start, clock_minutes(day.transfer.arrive) + SETTLE_MIN)
+    if window.end - start < MIN_EVENING_MIN:
+        raise InvalidRequest(
+            "nothing to re-plan on this travel day",
+            details=[{"field": "day", "message": f"day {day_index + 1} reaches {day.transfer.to_name} too late"}],
+        )
+    return TimeWindow(start=start, end=window.end)
+
+
+def rejoined_day(stored: Day, replanned: Day) -> Day:
+    """The re-planned day in its city; on a travel day, the morning before the transfer and the transfer kept, the
+    re-planned part after it (the morning's local travel cost, not stored apart, is left out of its total)."""
+    if stored.transfer is None:
+        return replanned.model_copy(update={"city": stored.city})
+    before, _ = stored.stops_around_transfer()
+    food = sum(stop.cost_estimate.amount for stop in before if stop.meal is not None)
+    activities = sum(stop.cost_estimate.amount for stop in before if stop.meal is None)
+    morning = Day(
+        date=stored.date,
+        theme=stored.theme,
+        summary="",
+        stops=before,
+        travel_min=sum(stop.travel_from_previous.duration_min for stop in before if stop.travel_from_previous),
+        cost_estimate=Money(amount=round(food + activities, 2), currency=stored.cost_estimate.currency),
+        cost_by_category={"activities": round(activities, 2), "food": round(food, 2)},
+    )
+    return travel_day(stored.date, stored.city, stored.transfer, morning if before else None, replanned)

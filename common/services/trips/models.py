@@ -410,6 +410,17 @@ class Day(DocumentPart):
     )
     transfer: Transfer | None = Field(None, description="Set on a travel day: the move to the next city")
 
+    def stops_around_transfer(self) -> tuple[list[Stop], list[Stop]]:
+        """A travel day's stops in the city left (before the transfer) and in the city reached (after it), split
+        where a stop first starts at or after the departure; on other days every stop is 'after'."""
+        if self.transfer is None:
+            return [], list(self.stops)
+        departure = self.transfer.depart
+        for position, stop in enumerate(self.stops):
+            if stop.arrive >= departure:
+                return list(self.stops[:position]), list(self.stops[position:])
+        return list(self.stops), []
+
 
 class TripBudget(DocumentPart):
     currency: str
