@@ -196,21 +196,21 @@ def _city_problems(
         return problems
     trip_nights = (end - start).days
     given = sum(value or 0 for value in nights)
-    if nights[-1] is None and isinstance(destinations[-1], dict) and destinations[-1].get("nights") is None:
-        if given + 1 > trip_nights:
-            problems.append(
-                {
-                    "field": "destinations",
-                    "message": f"the cities' nights ({given}, and at least 1 for the last city) are more than the "
-                    f"trip's {trip_nights} nights ({start} to {end})",
-                }
-            )
-    elif all(value is not None for value in nights) and given != trip_nights:
-        relation = "are more than" if given > trip_nights else "fall short of"
+    last_left_out = isinstance(destinations[-1], dict) and destinations[-1].get("nights") is None
+    if given + (1 if last_left_out else 0) > trip_nights:
+        at_least = ", and at least 1 for the last city" if last_left_out else ""
         problems.append(
             {
                 "field": "destinations",
-                "message": f"the cities' nights ({given}) {relation} the trip's {trip_nights} nights "
+                "message": f"the cities' nights ({given}{at_least}) are more than the trip's {trip_nights} nights "
+                f"({start} to {end})",
+            }
+        )
+    elif not last_left_out and all(value is not None for value in nights) and given != trip_nights:
+        problems.append(
+            {
+                "field": "destinations",
+                "message": f"the cities' nights ({given}) fall short of the trip's {trip_nights} nights "
                 f"({start} to {end}): they must add up",
             }
         )
