@@ -402,9 +402,9 @@ def plan_cities(
     before: dict[int, Day] = {}
     after: dict[int, Day] = {}
     produced_by, solve_seconds = "solver", 0.0
+    used: set[str] = set()  # across cities: a city visited twice (Tokyo, Kyoto, Tokyo) does not repeat its sights
     for city in route.cities:
         city_run, city_chosen = runs[city.index], chosen[city.index]
-        used: set[str] = set()
         pieces: list[tuple[int, int, TimeWindow | None, dict[int, Day]]] = []
         first_full = city.first_day + (1 if city.first_day in travel else 0)
         if first_full <= city.last_day:
