@@ -94,9 +94,10 @@ def read_trip(trip: dict[str, Any]) -> dict[str, Any]:
         meals_missing += sum(1 for meal in ("lunch", "dinner") if meal not in served and meal not in said)
     budget = trip["budget"]
     transfer_total = round(sum(item["cost_estimate"]["amount"] for item in transfers), 2)
-    budget_ok = abs(budget["by_category"].get("transfers", 0.0) - transfer_total) < 0.01 and abs(
-        budget["estimated_total"] - sum(day["cost_estimate"]["amount"] for day in days)
-    ) < 0.01
+    budget_ok = (
+        abs(budget["by_category"].get("transfers", 0.0) - transfer_total) < 0.01
+        and abs(budget["estimated_total"] - sum(day["cost_estimate"]["amount"] for day in days)) < 0.01
+    )
     return {
         "cities": [city["name"] for city in cities],
         "days": len(days),
