@@ -133,7 +133,7 @@ def run(deps: Any) -> dict[str, Any]:
 
     found: list[str] = []
     runs = [0]
-    validate = service.validate
+    validate = vars(service)["validate"]
 
     def counting_validate(problem: Any, itinerary: Any) -> Any:
         violations = validate(problem, itinerary)
@@ -141,9 +141,9 @@ def run(deps: Any) -> dict[str, Any]:
         found.extend(f"{item.rule}: {item.message}" for item in violations)
         return violations
 
-    service.validate = counting_validate  # every validator run of planning, counted (the bench only)
+    vars(service)["validate"] = counting_validate  # every validator run of planning, counted (the bench only)
     start = dt.date.today() + dt.timedelta(days=60)
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
         for index, (cities, transport, pace) in enumerate(TRIPS):
             body = request_body(cities, transport, pace, start)
@@ -175,7 +175,7 @@ def run(deps: Any) -> dict[str, Any]:
                 f"{row['meals_missing_unexplained']} cost {row['total_cost']:.0f} {row['currency']} | {moves}"
             )
     finally:
-        service.validate = validate
+        vars(service)["validate"] = validate
     planned = [row for row in rows if "error" not in row]
     summary = {
         "trips": len(rows),
