@@ -33,6 +33,7 @@ from common.domain.maps_engine import MEAL_CATEGORIES, engine_place, estimated_m
 from common.domain.needs import needs_step_free, wants_vegetarian
 from common.foundation import currency
 from common.foundation.clients import Lazy
+from common.foundation.concurrency import fan_out
 from common.foundation.config import Settings
 from common.foundation.errors import AppError, InternalError, InvalidRequest
 from common.foundation.log import get_logger
@@ -383,18 +384,27 @@ def plan_cities(
     if on_stage:
         on_stage("choosing")
     runs: dict[int, PlanningRun] = {}
-    chosen: dict[int, ChosenPlaces] = {}
     radius = min(settings.default_search_radius * 1000, 50_000.0)
     for city in route.cities:
-        leaving = route.leaving(city)
-        last = city.last_day + 1 if leaving is not None else city.last_day
+        last = city.last_day + 1 if route.leaving(city) is not None else city.last_day
         runs[city.index] = PlanningRun(
             trip_id=run.trip_id,
             request=city_request(request, city, last, share.get(city.index)),
             started=run.started,
             maps_usage=run.maps_usage,
         )
-        chosen[city.index] = choose_places(runs[city.index], deps, city.destination, within_m=radius)
+    # The cities' proposals at once: with Gemini each is a model conversation of its own.
+    chosen = dict(
+        zip(
+            runs,
+            fan_out(
+                lambda city: choose_places(runs[city.index], deps, city.destination, within_m=radius),
+                route.cities,
+                len(route.cities),
+            ),
+            strict=True,
+        )
+    )
 
     if on_stage:
         on_stage("scheduling")
@@ -705,7 +715,10 @@ def _resolve_lodging(run: PlanningRun, tools: MapsToolBox) -> Place | None:
         return None
     found = tools.find(run.request.lodging, max_results=1)
     if not found:
-        run.warnings.append("the lodging was not found on Google Maps; days start and end at the destination centre")
+        run.warnings.append(
+            f"the lodging {run.request.lodging[:80]!r} was not found on Google Maps; days in "
+            f"{tools.destination.name[:60]} start and end at its centre"
+        )
         return None
     return found[0]
 
