@@ -288,4 +288,6 @@ def test_an_edit_is_enriched_in_the_days_city_and_a_viewer_sees_the_cities(
     assert share.status_code == 200, share.text
     seen = http.get(f"{servers['trips']}/{current['id']}", headers=viewer.headers, timeout=30).json()
     assert [city["name"] for city in seen["cities"]] == ["London", "Paris"]
+    listing = http.get(servers["trips"], headers=viewer.headers, timeout=30).json()["trips"]
+    assert [(item["destination"], item["cities"]) for item in listing] == [("London", ["London", "Paris"])]
     assert seen["days"][2]["transfer"]["to_name"] == "Paris"
