@@ -32,6 +32,7 @@ TRIPS: tuple[tuple[tuple[tuple[str, int], ...], str, str], ...] = (
     ((("Tokyo", 3), ("Kyoto", 2)), "transit", "moderate"),
     ((("Kyoto", 2), ("Tokyo", 3)), "walk", "relaxed"),
     ((("London", 2), ("Paris", 3)), "transit", "packed"),
+    ((("London", 1), ("Paris", 2)), "transit", "relaxed"),
     ((("Paris", 2), ("London", 2)), "drive", "moderate"),
     ((("Rome", 3), ("Paris", 2)), "transit", "moderate"),
     ((("Paris", 2), ("Rome", 2)), "walk", "packed"),

@@ -286,10 +286,32 @@ def transfer_document(
     )
 
 
-def travel_day(date: dt.date, city: int, transfer: Transfer, before: Day | None, after: Day | None) -> Day:
+def _meals_on_the_way(transfer: Transfer, stops: list[Stop], skipped: set[str], warnings: list[str]) -> list[str]:
+    """A meal the travel day has no room for is eaten on the way: say so (as a day warning, like any meal missing),
+    unless a warning already says why it is missing."""
+    served = {stop.meal for stop in stops}
+    skipped = skipped | {meal for meal in ("lunch", "dinner") if any(f"no {meal}" in text for text in warnings)}
+    notes = []
+    if "lunch" not in served and "lunch" not in skipped:
+        notes.append(f"no lunch planned: the move to {transfer.to_name} takes the middle of the day; eat on the way")
+    if "dinner" not in served and "dinner" not in skipped:
+        notes.append(f"no dinner planned: you reach {transfer.to_name} at {transfer.arrive}; eat on the way")
+    return notes
+
+
+def travel_day(
+    date: dt.date,
+    city: int,
+    transfer: Transfer,
+    before: Day | None,
+    after: Day | None,
+    skip_meals: Iterable[str] = (),
+) -> Day:
     """One day from the morning in the city left (``before``), the transfer, and the rest in the city reached."""
     parts = [part for part in (before, after) if part is not None]
     stops: list[Stop] = [stop for part in parts for stop in part.stops]
+    skipped = set(skip_meals)
+    warnings = [warning for part in parts for warning in part.warnings]
     costs: dict[str, float] = {"transfers": transfer.cost_estimate.amount}
     for part in parts:
         for name, amount in (part.cost_by_category or {}).items():
@@ -320,7 +342,7 @@ def travel_day(date: dt.date, city: int, transfer: Transfer, before: Day | None,
         stops=stops,
         travel_min=travel_min,
         cost_estimate=Money(amount=total, currency=transfer.cost_estimate.currency),
-        warnings=[warning for part in parts for warning in part.warnings],
+        warnings=[*warnings, *_meals_on_the_way(transfer, stops, skipped, warnings)],
         cost_by_category=costs,
         city=city,
         transfer=transfer,
@@ -412,7 +434,7 @@ def arrival_window(trip: Trip, day_index: int, settings: Settings) -> TimeWindow
     return TimeWindow(start=start, end=window.end)
 
 
-def rejoined_day(stored: Day, replanned: Day) -> Day:
+def rejoined_day(stored: Day, replanned: Day, skip_meals: Iterable[str] = ()) -> Day:
     """The re-planned day in its city; on a travel day, the morning before the transfer and the transfer kept, the
     re-planned part after it (the morning's local travel cost, not stored apart, is left out of its total)."""
     if stored.transfer is None:
@@ -429,4 +451,4 @@ def rejoined_day(stored: Day, replanned: Day) -> Day:
         cost_estimate=Money(amount=round(food + activities, 2), currency=stored.cost_estimate.currency),
         cost_by_category={"activities": round(activities, 2), "food": round(food, 2)},
     )
-    return travel_day(stored.date, stored.city, stored.transfer, morning if before else None, replanned)
+    return travel_day(stored.date, stored.city, stored.transfer, morning if before else None, replanned, skip_meals)

@@ -74,7 +74,7 @@ def replanned_fields(trip: Trip, day_index: int, wishes: str | None, deps: Plann
     parts = choose_and_schedule(
         run, deps, _destination(trip, day_index), exclude_ids=used_elsewhere | kept, day_window=window
     )
-    days[day_index] = rejoined_day(days[day_index], parts.days[0])
+    days[day_index] = rejoined_day(days[day_index], parts.days[0], request.skip_meals)
 
     by_category = {"activities": 0.0, "food": 0.0, "local_transport": 0.0}
     for day in days:

@@ -455,7 +455,9 @@ def plan_cities(
             document = transfer_document(
                 transfer, cities[transfer.from_index], cities[transfer.to_index], shared, cost, budget_currency
             )
-            ordered.append(travel_day(date, transfer.to_index, document, before.get(index), after.get(index)))
+            ordered.append(
+                travel_day(date, transfer.to_index, document, before.get(index), after.get(index), request.skip_meals)
+            )
         else:
             ordered.append(days[index])
     run.model_usage = combined_usage(city_run.model_usage for city_run in runs.values())

@@ -172,3 +172,24 @@ def test_city_of_finds_each_days_city_and_falls_back_to_the_destination() -> Non
     found = single.city_of(0)
     assert found is not None
     assert (found.name, found.time_zone) == ("Kyoto", "Europe/Paris")
+
+
+def test_a_meal_the_travel_day_has_no_room_for_is_eaten_on_the_way_and_said_so() -> None:
+    evening = _part([_stop("Museum", "14:00", "16:00"), _stop("Bistro", "19:00", "20:30", "dinner")], "Art")
+    day = travel_day(DATE, 1, _transfer("10:00", "13:23"), None, evening)
+    assert day.warnings == ["no lunch planned: the move to Paris takes the middle of the day; eat on the way"]
+    skipped = travel_day(DATE, 1, _transfer("10:00", "13:23"), None, evening, skip_meals=["lunch"])
+    assert skipped.warnings == [], "a meal the traveller leaves out is not missing"
+    late = travel_day(DATE, 1, _transfer("14:00", "22:10"), None, None)
+    assert late.warnings == [
+        "no lunch planned: the move to Paris takes the middle of the day; eat on the way",
+        "no dinner planned: you reach Paris at 22:10; eat on the way",
+    ]
+    engine_said = _part([_stop("Museum", "14:00", "16:00")], "Art").model_copy(
+        update={"warnings": ["no dinner venue fits 2027-04-05"]}
+    )
+    explained = travel_day(DATE, 1, _transfer("10:00", "11:00"), None, engine_said)
+    assert explained.warnings == [
+        "no dinner venue fits 2027-04-05",
+        "no lunch planned: the move to Paris takes the middle of the day; eat on the way",
+    ]
