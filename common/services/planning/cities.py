@@ -103,9 +103,6 @@ class CityRoute:
     cities: list[PlannedCity]
     transfers: list[TransferRoute]
 
-    def arriving(self, city: PlannedCity) -> TransferRoute | None:
-        return next((item for item in self.transfers if item.to_index == city.index), None)
-
     def leaving(self, city: PlannedCity) -> TransferRoute | None:
         return next((item for item in self.transfers if item.from_index == city.index), None)
 

@@ -530,10 +530,6 @@ class ChosenPlaces:
     avoid_categories: set[str]
     budget_currency: str
 
-    @property
-    def nodes(self) -> list[Waypoint]:
-        return _nodes(self.destination, self.lodging, self.candidates)
-
 
 def choose_and_schedule(
     run: PlanningRun,
