@@ -209,6 +209,8 @@ def plan_stored_trip(
             route = resolve_route(run, deps)
         if len(route.cities) == 1:
             city = route.cities[0]
+            if run.request.destinations:  # a one-city list is the single form
+                run.request = city_request(run.request, city, city.last_day, None)
             parts = choose_and_schedule(run, deps, city.destination, on_stage=session.progress)
             parts = replace(parts, cities=[city.as_trip_city(deps.settings)])
         else:

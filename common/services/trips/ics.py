@@ -67,7 +67,7 @@ def _transfer_event(trip: Trip, day: Day, zones: tuple[zoneinfo.ZoneInfo, zonein
     transfer = day.transfer
     assert transfer is not None
     event = icalendar.Event()
-    event.add("uid", f"{trip.id}-transfer-{transfer.from_city}-{transfer.to_city}@{UID_DOMAIN}")
+    event.add("uid", f"{trip.id}-transfer-{day.date.isoformat()}@{UID_DOMAIN}")
     event.add("dtstamp", trip.updated_at.astimezone(dt.UTC))
     event.add("summary", f"{transfer.from_name} to {transfer.to_name}")
     event.add("dtstart", _local(day.date, transfer.depart, zones[0]))

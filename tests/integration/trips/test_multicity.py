@@ -64,7 +64,7 @@ def plan(http: requests.Session, servers: dict[str, str], owner: TestUser, body:
 @pytest.fixture(scope="module")
 def tokyo_kyoto(http: requests.Session, servers: dict[str, str], owner: TestUser) -> dict[str, Any]:
     body = request_body(("Tokyo", 2), ("Kyoto", 2), must_include=["Fushimi Inari Taisha", "Senso-ji"])
-    body["destinations"][1]["lodging"] = "Kyoto Station"
+    body["destinations"][1]["lodging"] = "Hotel Granvia Kyoto"
     return plan(http, servers, owner, body)
 
 
@@ -108,7 +108,8 @@ def test_tokyo_then_kyoto_by_shinkansen_with_must_includes_in_either_city(tokyo_
         ("Tokyo", 1, 2, 2),
         ("Kyoto", 3, 5, 2),
     ]
-    assert trip["cities"][1]["lodging"] == "Kyoto Station"
+    assert trip["cities"][1]["lodging"] == "Hotel Granvia Kyoto"
+    assert not any("lodging" in warning for warning in trip["warnings"]), trip["warnings"]
     (transfer,) = check_trip_reads_right(trip)
     assert transfer["mode"] == "transit"
     assert not transfer["estimated"]
@@ -130,6 +131,29 @@ def test_tokyo_then_kyoto_by_shinkansen_with_must_includes_in_either_city(tokyo_
         for stop in day["stops"]:
             assert stop["place_id"].startswith(("tokyo-", "kyoto-"))
             assert stop["place_id"].startswith(trip["cities"][day["city"]]["name"].lower()), "sights in their city"
+
+
+def test_a_one_city_list_plans_as_the_single_form(
+    http: requests.Session, servers: dict[str, str], owner: TestUser
+) -> None:
+    listed = plan(
+        http,
+        servers,
+        owner,
+        request_body(("Kyoto", 1))
+        | {"destinations": [{"destination": "Kyoto", "nights": 1, "lodging": "Hotel Granvia Kyoto"}]},
+    )
+    single = request_body(("Kyoto", 1), destination="Kyoto", lodging="Hotel Granvia Kyoto")
+    del single["destinations"]
+    single_trip = plan(http, servers, owner, single)
+    assert [city["name"] for city in listed["cities"]] == [city["name"] for city in single_trip["cities"]] == ["Kyoto"]
+    assert listed["cities"][0]["lodging"] == "Hotel Granvia Kyoto"
+    assert not any("lodging" in warning for warning in listed["warnings"]), listed["warnings"]
+    def timetable(trip: dict[str, Any]) -> list[list[tuple[str, str, str]]]:
+        return [[(stop["name"], stop["arrive"], stop["depart"]) for stop in day["stops"]] for day in trip["days"]]
+
+    assert timetable(listed) == timetable(single_trip), "the same lodging, the same days"
+    assert all(day["transfer"] is None and day["city"] == 0 for day in listed["days"])
 
 
 def test_london_then_paris_arrives_in_paris_time_and_the_ics_uses_both_zones(
