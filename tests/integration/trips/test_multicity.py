@@ -149,6 +149,7 @@ def test_a_one_city_list_plans_as_the_single_form(
     assert [city["name"] for city in listed["cities"]] == [city["name"] for city in single_trip["cities"]] == ["Kyoto"]
     assert listed["cities"][0]["lodging"] == "Hotel Granvia Kyoto"
     assert not any("lodging" in warning for warning in listed["warnings"]), listed["warnings"]
+
     def timetable(trip: dict[str, Any]) -> list[list[tuple[str, str, str]]]:
         return [[(stop["name"], stop["arrive"], stop["depart"]) for stop in day["stops"]] for day in trip["days"]]
 
