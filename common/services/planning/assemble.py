@@ -32,6 +32,10 @@ DROP_REASONS: dict[DropReason, str] = {
     DropReason.UNREACHABLE: "no route to it by the chosen transport",
     DropReason.MEAL_NOT_NEEDED: "no meal slot left for it",
 }
+OFFLINE_WARNING = (
+    "Planned by the offline planner (no Gemini credentials configured): choices follow ratings and your interests, "
+    "descriptions are plain."
+)
 CATEGORY_WORDS: dict[str, str] = {
     "attraction": "sights",
     "museum": "museums",
@@ -165,11 +169,7 @@ def assemble_trip(
             dropped.append(Dropped(name=name[:120], reason=DROP_REASONS.get(item.reason, item.reason.value)))
     warnings = list(extra_warnings) + [w.message for w in itinerary.warnings if w.day_index is None]
     if offline:
-        warnings.insert(
-            0,
-            "Planned by the offline planner (no Gemini credentials configured): choices follow "
-            "ratings and your interests, descriptions are plain.",
-        )
+        warnings.insert(0, OFFLINE_WARNING)
     costs = itinerary.costs
     return PlannedParts(
         destination=TripDestination(

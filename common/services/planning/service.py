@@ -38,7 +38,7 @@ from common.foundation.config import Settings
 from common.foundation.errors import AppError, InternalError, InvalidRequest
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
-from common.services.planning.assemble import PlannedParts, assemble_trip
+from common.services.planning.assemble import OFFLINE_WARNING, PlannedParts, assemble_trip
 from common.services.planning.cities import (
     CityRoute,
     PlannedCity,
@@ -465,11 +465,7 @@ def plan_cities(
     run.model_usage = combined_usage(city_run.model_usage for city_run in runs.values())
     run.dropped, run.warnings = _merged_notes(list(runs.values()), ordered, request.must_include)
     if run.model_usage is not None and run.model_usage.provider == "offline":
-        run.warnings.insert(
-            0,
-            "Planned by the offline planner (no Gemini credentials configured): choices follow "
-            "ratings and your interests, descriptions are plain.",
-        )
+        run.warnings.insert(0, OFFLINE_WARNING)
     tips = list(dict.fromkeys(tip for city in route.cities for tip in chosen[city.index].proposal.tips))[:10]
     return PlannedParts(
         destination=route.cities[0].as_trip_city(settings).as_destination(),
@@ -484,13 +480,11 @@ def plan_cities(
     )
 
 
-OFFLINE_NOTE = "Planned by the offline planner"
-
-
 def _merged_notes(runs: list[PlanningRun], days: list[Day], must_include: list[str]) -> tuple[list[Dropped], list[str]]:
     """Every city's drops and warnings once; a must-include is missing only if no city has it, and a place some
     city scheduled is not dropped."""
-    planned = {casefolded(stop.name) for day in days for stop in day.stops}
+    names = {stop.name for day in days for stop in day.stops}
+    planned = {casefolded(name) for name in names}
     missing = {
         wanted
         for wanted in must_include
@@ -510,8 +504,10 @@ def _merged_notes(runs: list[PlanningRun], days: list[Day], must_include: list[s
     warnings: list[str] = []
     for city_run in runs:
         for warning in city_run.warnings:
-            if warning.startswith(OFFLINE_NOTE) or warning in warnings:
+            if warning == OFFLINE_WARNING or warning in warnings:
                 continue
+            if any(warning.startswith(f"{name} could not be planned") for name in names):
+                continue  # a must-include one part of the city's days had no room for, planned in another
             if warning.startswith("must-include ") and not any(repr(wanted) in warning for wanted in missing):
                 continue
             warnings.append(warning)
