@@ -467,10 +467,16 @@ def plan_cities(
     if run.model_usage is not None and run.model_usage.provider == "offline":
         run.warnings.insert(0, OFFLINE_WARNING)
     tips = list(dict.fromkeys(tip for city in route.cities for tip in chosen[city.index].proposal.tips))[:10]
+    budget = trip_budget(ordered, budget_currency, request.budget.amount if request.budget else None)
+    if budget.limit is not None and budget.estimated_total > budget.limit:
+        run.warnings.append(
+            f"the trip is estimated at {budget.estimated_total:.0f} {budget_currency}, over the budget of "
+            f"{budget.limit:.0f}, transfers between cities ({budget.by_category['transfers']:.0f}) included"
+        )
     return PlannedParts(
         destination=route.cities[0].as_trip_city(settings).as_destination(),
         days=ordered,
-        budget=trip_budget(ordered, budget_currency, request.budget.amount if request.budget else None),
+        budget=budget,
         dropped=run.dropped,
         warnings=run.warnings,
         tips=tips,

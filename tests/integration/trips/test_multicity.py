@@ -199,6 +199,12 @@ def test_rome_to_paris_has_no_train_so_the_flight_is_an_estimate_and_too_far_to_
     assert transfer["depart"] == "14:00", "a morning in Rome, lunch, then the flight; dinner in Paris"
     travel_day = trip["days"][2]
     assert {stop["meal"] for stop in travel_day["stops"]} >= {"lunch", "dinner"}
+    assert not any("over the budget" in warning for warning in trip["warnings"])
+    tight = plan(
+        http, servers, owner, request_body(("Rome", 1), ("Paris", 1), budget={"amount": 300, "currency": "EUR"})
+    )
+    assert tight["budget"]["estimated_total"] > 300
+    assert any("over the budget of 300, transfers between cities" in warning for warning in tight["warnings"])
 
     before = len(trips_of(firestore_client, owner.uid))
     response = http.post(
