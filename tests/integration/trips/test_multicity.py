@@ -200,6 +200,15 @@ def test_rome_to_paris_has_no_train_so_the_flight_is_an_estimate_and_too_far_to_
     travel_day = trip["days"][2]
     assert {stop["meal"] for stop in travel_day["stops"]} >= {"lunch", "dinner"}
     assert not any("over the budget" in warning for warning in trip["warnings"])
+    url = f"{servers['trips']}/{trip['id']}/days/3/replan"
+    response = http.post(url, json={"wishes": "food"}, headers=owner.headers, timeout=300)
+    assert response.status_code == 200, response.text
+    replanned = response.json()["days"][2]
+    kept, new = Day.model_validate(replanned).stops_around_transfer()
+    morning, _ = Day.model_validate(travel_day).stops_around_transfer()
+    assert [stop.name for stop in kept] == [stop.name for stop in morning], "the morning in Rome is kept"
+    assert new and all(str(stop.place_id).startswith("paris-") for stop in new), "the evening re-planned in Paris"
+    assert replanned["transfer"] == transfer
     tight = plan(
         http, servers, owner, request_body(("Rome", 1), ("Paris", 1), budget={"amount": 300, "currency": "EUR"})
     )
