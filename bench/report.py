@@ -593,6 +593,70 @@ def weather_section() -> list[str]:
     return lines
 
 
+def multicity_section() -> list[str]:
+    lines = ["## Multi-city trips (bench/multicity_bench.py)", ""]
+    data = _load("multicity")
+    if data is None:
+        return lines + _missing("multicity", ".venv/bin/python -m bench.multicity_bench")
+    summary = data["summary"]
+    lines += [
+        "Offline planner, private zero-latency Maps stand-in with road variation on (trains and roads between cities "
+        "do not vary), 2 travellers, a must-include per city where the catalogue has one. Violations: every run of "
+        "the itinerary validator during planning (each city's full days and each part of a travel day, on the real "
+        "legs used). Transfers accounted for: on the first day of the city reached, in that day's `transfers` cost "
+        "and in the budget, whose total is the sum of the days. `~`: an estimated flight (the stand-in's Routes has "
+        "no train or road route).",
+        "",
+    ]
+    rows = []
+    for row in data["rows"]:
+        if "error" in row:
+            rows.append([" + ".join(c["destination"] for c in row["request"]["destinations"]), row["error"]] + [""] * 7)
+            continue
+        moves = "; ".join(
+            f"{item['from']}->{item['to']} {item['mode']}{'~' if item['estimated'] else ''} {item['depart']}-"
+            f"{item['arrive']} ({item['minutes']} min, {item['cost']:.0f})"
+            for item in row["transfers"]
+        )
+        rows.append(
+            [
+                " + ".join(row["cities"]),
+                f"{row['request']['transport']}, {row['request']['pace']}",
+                row["days"],
+                f"{row['violations']} in {row['validator_runs']} runs",
+                f"{row['transfers_accounted']}/{row['moves']}",
+                row["overlaps"],
+                row["meals_missing_unexplained"],
+                f"{row['total_cost']:.0f} {row['currency']} ({row['transfer_cost']:.0f} transfers)",
+                moves,
+            ]
+        )
+    lines += _table(
+        [
+            "cities",
+            "transport, pace",
+            "days",
+            "violations",
+            "transfers accounted",
+            "overlaps",
+            "meals missing",
+            "cost",
+            "transfers (local depart-arrive)",
+        ],
+        rows,
+    )
+    lines += [
+        f"{summary['planned']}/{summary['trips']} trips planned, {summary['violations']} validator violations in "
+        f"{summary['validator_runs']} runs, {summary['transfers_accounted']}/{summary['moves']} transfers accounted "
+        f"for ({summary['estimated_transfers']} estimated), {summary['overlaps']} stops overlapping a transfer, "
+        f"{summary['stops_outside_their_city']} stops outside their day's city, "
+        f"{summary['meals_missing_unexplained']} meals missing without a reason, "
+        f"{summary['must_includes_dropped']} must-includes dropped.",
+        "",
+    ]
+    return lines
+
+
 def render() -> str:
     lines = [
         "# Benchmark report",
@@ -613,6 +677,7 @@ def render() -> str:
         maps_section,
         async_section,
         weather_section,
+        multicity_section,
     ):
         lines += section()
     return "\n".join(lines).rstrip() + "\n"
@@ -629,6 +694,7 @@ SECTIONS = {
     "maps": maps_section,
     "async": async_section,
     "weather": weather_section,
+    "multicity": multicity_section,
 }
 
 

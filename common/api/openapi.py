@@ -171,7 +171,10 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                     "summary": "Plan a trip and store it in trips/{id}",
                     "description": "Needs a limited-use App Check token (getLimitedUseToken()) in X-Firebase-AppCheck, "
                     "a new one for each call: the token is consumed (replay protection), and a token used before is "
-                    "refused with 401 app_check_failed.",
+                    "refused with 401 app_check_failed. A multi-city trip names its cities in `destinations` (each "
+                    "with its nights and lodging): a body that breaks the contract (zero nights, nights that do not "
+                    "add up, more than MAX_TRIP_CITIES cities) is refused before any Maps call; then unknown cities "
+                    "and moves too long for one travel day are listed together in one 400. Nothing is stored.",
                     "security": APP_CHECK_SECURITY,
                     "parameters": [
                         {

@@ -113,7 +113,8 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
             "parameters": [trip_id],
             "get": {
                 "operationId": "getTripCalendar",
-                "summary": "The trip as an iCalendar file: one event per stop, local times of the destination",
+                "summary": "The trip as an iCalendar file: one event per stop and per transfer between cities, each in "
+                "its city's local time and time zone",
                 "responses": {
                     "200": {
                         "description": "iCalendar (RFC 5545)",

@@ -180,6 +180,10 @@ class Settings(BaseSettings):
     default_trip_duration_days: int = Field(7, ge=1)
     max_trip_duration_days: int = Field(30, ge=1)
     min_trip_duration_days: int = Field(1, ge=1)
+    max_trip_cities: int = Field(5, ge=1, le=20, description="cities of one multi-city trip (request destinations)")
+    max_transfer_hours: float = Field(
+        8.0, gt=0, le=16, description="longest move between two cities of a trip on its travel day, by any mode"
+    )
     default_budget_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     default_search_radius: float = Field(50, gt=0)
     max_places_per_day: int = Field(8, ge=1, le=20)

@@ -180,16 +180,18 @@ def forecast_day(where: LatLng, day: date, zone: ZoneInfo, forced: str | None, i
     low = mean - 4.0 + rng.uniform(-2.0, 2.0)
     day_percent = min(100, round(rng.random() ** 1.7 * 20) * 5)
     night_percent = min(100, round(rng.random() ** 1.7 * 20) * 5)
+    condition_low = low
     if forced is not None:
         day_percent = night_percent = FORCED[forced]
+        condition_low = max(low, 0.0)  # forced rain is rain on any date, never the snow a frost would make of it
     start = datetime.combine(day, time(7), zone)
     middle = datetime.combine(day, time(19), zone)
     end = datetime.combine(day + timedelta(days=1), time(7), zone)
     return {
         "interval": {"startTime": _zulu(start), "endTime": _zulu(end)},
         "displayDate": {"year": day.year, "month": day.month, "day": day.day},
-        "daytimeForecast": _part(start, middle, day_percent, low, imperial),
-        "nighttimeForecast": _part(middle, end, night_percent, low, imperial),
+        "daytimeForecast": _part(start, middle, day_percent, condition_low, imperial),
+        "nighttimeForecast": _part(middle, end, night_percent, condition_low, imperial),
         "maxTemperature": _temperature(high, imperial),
         "minTemperature": _temperature(low, imperial),
     }

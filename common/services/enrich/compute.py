@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from common.domain.itinerary import DayAnchor, DayPlan, Itinerary, Pace, Preferences, Producer, TripProblem, validate
 from common.domain.itinerary import Stop as EngineStop
-from common.domain.itinerary.models import Leg, TravelMode, with_day_windows
+from common.domain.itinerary.models import Leg, TimeWindow, TravelMode, with_day_windows
 from common.domain.maps import LatLng, MapsService, MapsUsage, Place, PlaceSearch, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.names import names_match
@@ -22,7 +22,7 @@ from common.foundation.config import Settings
 from common.foundation.errors import PermanentError
 from common.foundation.log import get_logger
 from common.foundation.times import clock_minutes, clock_text
-from common.services.trips.models import Day, Money, Stop, TravelLeg, Trip
+from common.services.trips.models import Day, Money, Stop, TravelLeg, Trip, TripCity
 from common.services.trips.models import LatLng as StopLocation
 
 logger = get_logger(__name__)
@@ -51,9 +51,13 @@ class EnrichmentFailed(PermanentError):
 
 @dataclass
 class DayEnrichment:
-    """Working state of one day: the stored stops, and the Maps place of each (None while unresolved)."""
+    """Working state of one day (or of the part of a travel day in one city): the stored stops, the Maps place of
+    each (None while unresolved), and where and when that part of the day is spent."""
 
     day: Day
+    anchor: Waypoint
+    window: TimeWindow
+    city_name: str
     places: list[Place | None] = field(default_factory=list)
 
 
@@ -90,10 +94,17 @@ class TripEnricher:
         except MapsPlaceNotFound:
             return None
 
-    def _place_by_name(self, name: str) -> Place | None:
+    def _city(self, city: TripCity | None) -> tuple[Waypoint, str]:
+        """The anchor and name of a day's city (``Trip.city_of``), else of the trip's destination."""
+        if city is None or not city.place_id:
+            return self.anchor, self.destination_name
+        location = LatLng(latitude=city.location.lat, longitude=city.location.lng)
+        return Waypoint(id=city.place_id, location=location), city.name or self.destination_name
+
+    def _place_by_name(self, name: str, near: Waypoint) -> Place | None:
         search = PlaceSearch(
             text=name[:200],
-            near=self.anchor.location,
+            near=near.location,
             radius_m=min(self.settings.default_search_radius * 1000, 50_000.0),
             page_size=SEARCH_RESULTS,
             language_code=self.language,
@@ -104,7 +115,8 @@ class TripEnricher:
             return None
         return next((place for place in found if names_match(name, place.name)), None)
 
-    def resolve(self, day: Day) -> DayEnrichment:
+    def resolve(self, day: Day, city: TripCity | None = None, window: TimeWindow | None = None) -> DayEnrichment:
+        anchor, city_name = self._city(city)
         ids = [stop.place_id for stop in day.stops if stop.place_id]
         known: dict[str, Place] = {}
         if ids:
@@ -113,8 +125,9 @@ class TripEnricher:
             except MapsPlaceNotFound:
                 known = {place_id: found for place_id in ids if (found := self._place_by_id(place_id)) is not None}
         named = [stop.name for stop in day.stops if not stop.place_id]
-        by_name = dict(zip(named, fan_out(self._place_by_name, named, self.fan_out), strict=True))
-        working = DayEnrichment(day=day)
+        looked_up = fan_out(lambda name: self._place_by_name(name, anchor), named, self.fan_out)
+        by_name = dict(zip(named, looked_up, strict=True))
+        working = DayEnrichment(day=day, anchor=anchor, window=window or self.window, city_name=city_name)
         for stop in day.stops:
             stop.warnings = []
             place: Place | None
@@ -125,7 +138,7 @@ class TripEnricher:
             else:
                 place = by_name.get(stop.name)
                 if place is None:
-                    stop.warnings.append(f"not found on Google Maps near {self.destination_name}")
+                    stop.warnings.append(f"not found on Google Maps near {city_name}")
             if place is not None:
                 self._fill_details(stop, place)
             working.places.append(place)
@@ -147,8 +160,9 @@ class TripEnricher:
         """Legs of the day in its order (only those: ``engine_day_matrix``); automatic stops timed from them; the
         day's problem."""
         resolved = {place.id: place for place in working.places if place is not None}
-        nodes = [self.anchor] + [Waypoint.of(place) for place in resolved.values() if place.id != self.anchor.id]
-        order = [self.anchor.id] + [place.id for place in working.places if place is not None] + [self.anchor.id]
+        anchor = working.anchor
+        nodes = [anchor] + [Waypoint.of(place) for place in resolved.values() if place.id != anchor.id]
+        order = [anchor.id] + [place.id for place in working.places if place is not None] + [anchor.id]
         matrix = engine_day_matrix(self.maps, nodes, order, self.transport, self.usage)
         position = matrix.position()
         mode = TravelMode(self.transport)
@@ -163,7 +177,7 @@ class TripEnricher:
                 metres=matrix.metres[position[origin]][position[target]] or 0,
             )
 
-        at, free_from, travel_total = self.anchor.id, self.window.start, 0
+        at, free_from, travel_total = anchor.id, working.window.start, 0
         for stop, place in zip(working.day.stops, working.places, strict=True):
             if place is None:
                 stop.travel_from_previous = None
@@ -185,8 +199,8 @@ class TripEnricher:
                 stop.depart = clock_text(arrive + max(MIN_VISIT_MIN, place.visit_minutes))
             stop.duration_min = max(0, clock_minutes(stop.depart) - clock_minutes(stop.arrive))
             at, free_from = place.id, clock_minutes(stop.depart)
-        if at != self.anchor.id:
-            back = leg(at, self.anchor.id)
+        if at != anchor.id:
+            back = leg(at, anchor.id)
             travel_total += back.minutes if back else 0
         working.day.travel_min = travel_total
         working.day.cost_estimate = Money(
@@ -195,13 +209,12 @@ class TripEnricher:
         return TripProblem(
             start_date=self.trip.start_date,
             end_date=self.trip.end_date,
-            anchors=[DayAnchor(start_node_id=self.anchor.id, end_node_id=self.anchor.id)],
-            places=[
-                engine_place(place, 1.0, self.currency) for place in resolved.values() if place.id != self.anchor.id
-            ],
+            anchors=[DayAnchor(start_node_id=anchor.id, end_node_id=anchor.id)],
+            places=[engine_place(place, 1.0, self.currency) for place in resolved.values() if place.id != anchor.id],
             matrix=matrix,
             preferences=Preferences(
                 pace=self.pace,
+                day_window=working.window if working.window != self.window else None,
                 max_places_per_day=self.settings.max_places_per_day,
                 travellers=self.travellers,
                 skip_meals=list(self.trip.request.skip_meals),
@@ -247,11 +260,44 @@ class TripEnricher:
                 day_warnings.append(text)
         working.day.warnings = day_warnings
 
-    def enrich_day(self, day: Day) -> Day:
-        working = self.resolve(day.model_copy(deep=True))
+    def _enrich_part(self, day: Day, city: TripCity | None, window: TimeWindow | None = None) -> Day:
+        working = self.resolve(day, city, window)
         problem = self.schedule(working)
         self.check(working, problem)
         return working.day
+
+    def enrich_day(self, day: Day, day_index: int | None = None) -> Day:
+        """The day enriched in its city (``Trip.city_of``); a travel day's parts each in their own city and time
+        (before the transfer's departure, after its arrival), the transfer kept as planned."""
+        day = day.model_copy(deep=True)
+        city = self.trip.city_of(day_index) if day_index is not None else None
+        transfer = day.transfer
+        if transfer is None:
+            return self._enrich_part(day, city)
+        before, after = day.stops_around_transfer()
+        left = self.trip.cities[transfer.from_city] if transfer.from_city < len(self.trip.cities) else city
+        departure, arrival = clock_minutes(transfer.depart), clock_minutes(transfer.arrive)
+        parts = []
+        if before and departure > self.window.start:
+            morning = TimeWindow(start=self.window.start, end=departure)
+            parts.append(self._enrich_part(day.model_copy(update={"stops": before}), left, morning))
+        elif before:
+            after = before + after
+        if after and arrival < self.window.end:
+            evening = TimeWindow(start=max(self.window.start, arrival), end=self.window.end)
+            parts.append(self._enrich_part(day.model_copy(update={"stops": after}), city, evening))
+        elif after:
+            parts.append(self._enrich_part(day.model_copy(update={"stops": after}), city))
+        stops = [stop for part in parts for stop in part.stops]
+        total = sum(stop.cost_estimate.amount for stop in stops) + transfer.cost_estimate.amount
+        return day.model_copy(
+            update={
+                "stops": stops,
+                "travel_min": sum(part.travel_min for part in parts),
+                "cost_estimate": Money(amount=round(total, 2), currency=self.currency),
+                "warnings": [warning for part in parts for warning in part.warnings],
+            }
+        )
 
 
 def _mark_repeats(days: list[Day], changed: set[str]) -> None:
@@ -286,7 +332,7 @@ def enrich_days(
     wanted = set(dates)
     stored = [day.model_copy(deep=True) for day in trip.days]
     changed = [index for index, day in enumerate(stored) if day.date.isoformat() in wanted]
-    enriched = fan_out(lambda index: enricher.enrich_day(stored[index]), changed, fan_out_width)
+    enriched = fan_out(lambda index: enricher.enrich_day(stored[index], index), changed, fan_out_width)
     days = list(stored)
     for index, day in zip(changed, enriched, strict=True):
         days[index] = day

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.domain.ai import Proposal
 from common.domain.itinerary import DayPlan, DropReason, Itinerary, TripProblem, WarningCode
@@ -22,6 +22,7 @@ from common.services.trips.models import (
     Stop,
     TravelLeg,
     TripBudget,
+    TripCity,
     TripDestination,
 )
 
@@ -33,6 +34,10 @@ DROP_REASONS: dict[DropReason, str] = {
     DropReason.UNREACHABLE: "no route to it by the chosen transport",
     DropReason.MEAL_NOT_NEEDED: "no meal slot left for it",
 }
+OFFLINE_WARNING = (
+    "Planned by the offline planner (no Gemini credentials configured): choices follow ratings and your interests, "
+    "descriptions are plain."
+)
 CATEGORY_WORDS: dict[str, str] = {
     "attraction": "sights",
     "museum": "museums",
@@ -63,6 +68,7 @@ class PlannedParts:
     tips: list[str]
     planner: PlannerReport
     solver: SolverReport
+    cities: list[TripCity] = field(default_factory=list)
 
 
 def _keywords(text: str) -> set[str]:
@@ -172,11 +178,7 @@ def assemble_trip(
             dropped.append(Dropped(name=name[:120], reason=DROP_REASONS.get(item.reason, item.reason.value)))
     warnings = list(extra_warnings) + [w.message for w in itinerary.warnings if w.day_index is None]
     if offline:
-        warnings.insert(
-            0,
-            "Planned by the offline planner (no Gemini credentials configured): choices follow "
-            "ratings and your interests, descriptions are plain.",
-        )
+        warnings.insert(0, OFFLINE_WARNING)
     costs = itinerary.costs
     return PlannedParts(
         destination=TripDestination(

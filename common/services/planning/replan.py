@@ -11,19 +11,21 @@ from typing import Any
 from common.domain.maps import Destination, LatLng
 from common.domain.maps.names import names_match
 from common.foundation.errors import Conflict, InvalidRequest, NotFound
+from common.services.planning.cities import arrival_window, rejoined_day
 from common.services.planning.service import PlanningDeps, PlanningRun, choose_and_schedule
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.trips import access, day_inputs, store
 from common.services.trips.models import MAX_WISHES, Day, EnrichmentReport, Replanning, Trip
 
 
-def _destination(trip: Trip) -> Destination:
-    stored = trip.destination
+def _destination(trip: Trip, day_index: int) -> Destination:
+    """The city of the day (``Trip.city_of``): a multi-city trip's day is re-planned within its city."""
+    stored = trip.city_of(day_index)
     if stored is None or not stored.place_id:
         raise InvalidRequest("this trip has no resolved destination to re-plan from")
     return Destination(
         place_id=stored.place_id,
-        name=stored.name or trip.request.destination,
+        name=stored.name or trip.request.first_city,
         location=LatLng(latitude=stored.location.lat, longitude=stored.location.lng),
         time_zone=stored.time_zone,
         types=("locality",),
@@ -50,11 +52,15 @@ def replanned_fields(trip: Trip, day_index: int, wishes: str | None, deps: Plann
     # Must-includes already on another day stay there; those on this day must stay on it.
     this_day_names = [stop.name for stop in days[day_index].stops]
     still_wanted = [name for name in request.must_include if any(names_match(name, other) for other in this_day_names)]
+    city = trip.city_of(day_index)
     update: dict[str, Any] = {
         "start_date": date,
         "end_date": date,
         "interests": interests,
         "must_include": still_wanted,
+        "destination": city.name if city else request.first_city,
+        "destinations": None,
+        "lodging": city.lodging if city else request.lodging,
     }
     if request.budget is not None:
         spent_elsewhere = sum(day.cost_estimate.amount for index, day in enumerate(days) if index != day_index)
@@ -63,8 +69,12 @@ def replanned_fields(trip: Trip, day_index: int, wishes: str | None, deps: Plann
         )
     day_request = request.model_copy(update=update)
     run = PlanningRun(trip_id=trip.id, request=day_request)
-    parts = choose_and_schedule(run, deps, _destination(trip), exclude_ids=used_elsewhere)
-    days[day_index] = parts.days[0]
+    window = arrival_window(trip, day_index, deps.settings)  # a travel day: the part after the transfer
+    kept = frozenset(stop.place_id for stop in days[day_index].stops_around_transfer()[0] if stop.place_id)
+    parts = choose_and_schedule(
+        run, deps, _destination(trip, day_index), exclude_ids=used_elsewhere | kept, day_window=window
+    )
+    days[day_index] = rejoined_day(days[day_index], parts.days[0], request.skip_meals)
 
     by_category = {"activities": 0.0, "food": 0.0, "local_transport": 0.0}
     for day in days:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from common.domain.ai import ModelUsage, Planner, Proposal, TripBrief
@@ -18,6 +18,7 @@ from common.domain.itinerary import (
     Itinerary,
     Pace,
     Preferences,
+    TimeWindow,
     TransportCosts,
     TripProblem,
     validate,
@@ -26,17 +27,35 @@ from common.domain.itinerary import (
 from common.domain.maps import Destination, MapsService, MapsUsage, Place, Waypoint
 from common.domain.maps.errors import MapsPlaceNotFound
 from common.domain.maps.estimates import category_for_types
+from common.domain.maps.legs import straight_metres
 from common.domain.maps.names import casefolded, names_match
 from common.domain.maps.weather import ForecastQuery, WeatherService
 from common.domain.maps_engine import MEAL_CATEGORIES, engine_place, estimated_matrix
 from common.domain.needs import needs_step_free, wants_vegetarian
 from common.foundation import currency
 from common.foundation.clients import Lazy
+from common.foundation.concurrency import fan_out
 from common.foundation.config import Settings
 from common.foundation.errors import AppError, InternalError, InvalidRequest
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
-from common.services.planning.assemble import PlannedParts, assemble_trip
+from common.services.planning.assemble import OFFLINE_WARNING, PlannedParts, assemble_trip
+from common.services.planning.cities import (
+    CityRoute,
+    PlannedCity,
+    TransferRoute,
+    TravelDay,
+    city_days,
+    city_request,
+    combined_usage,
+    find_transfer,
+    plan_travel_day,
+    transfer_cost,
+    transfer_document,
+    transfer_problems,
+    travel_day,
+    trip_budget,
+)
 from common.services.planning.legs import plan_on_real_legs
 from common.services.planning.meals import cover_meal_areas
 from common.services.planning.session import PlanningSession, failure_cause
@@ -44,9 +63,12 @@ from common.services.planning.toolbox import MapsToolBox
 from common.services.planning.weather import TripWeather, trip_weather
 from common.services.trips import store
 from common.services.trips.models import (
+    Day,
+    DayForecast,
     Dropped,
     PlannerReport,
     ProgressStage,
+    SolverReport,
     Tokens,
     Trip,
     TripRequest,
@@ -110,6 +132,7 @@ class PlanningRun:
     model_usage: ModelUsage | None = None
     dropped: list[Dropped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    forecasts: dict[dt.date, DayForecast] = field(default_factory=dict)  # per date, as the days show them
 
     @property
     def vegetarian(self) -> bool:
@@ -146,19 +169,19 @@ class PlanningRun:
 def plan_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> dict[str, Any]:
     """Validate, admit against quotas, plan and store a trip; return it as the API shows it.
 
-    Raises ``InvalidRequest`` (an unknown destination included) and ``QuotaExceeded`` before anything is stored;
-    after the trip exists, any failure stores it as ``failed`` with the reason and is raised again (with the trip id
-    in its details).
+    Raises ``InvalidRequest`` (an unknown destination, or cities too far apart, included) and ``QuotaExceeded``
+    before anything is stored; after the trip exists, any failure stores it as ``failed`` with the reason and is
+    raised again (with the trip id in its details).
     """
-    run, session, destination = admit_new_trip(user_id, body, deps)
+    run, session, route = admit_new_trip(user_id, body, deps)
     planning = store.planning_trip(run.trip_id, user_id, run.request, deps.clock())
     store.create_trip(deps.firestore, planning)
-    return plan_stored_trip(run, session, planning, destination, deps).api_view()
+    return plan_stored_trip(run, session, planning, route, deps).api_view()
 
 
-def admit_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> tuple[PlanningRun, PlanningSession, Destination]:
-    """Validate the request, admit it against the quotas and resolve its destination, before anything is stored
-    (``InvalidRequest``, ``QuotaExceeded``); the session of a refused destination is closed ``failed``."""
+def admit_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> tuple[PlanningRun, PlanningSession, CityRoute]:
+    """Validate the request, admit it against the quotas and resolve its cities and transfers, before anything is
+    stored (``InvalidRequest``, ``QuotaExceeded``); the session of a refused destination is closed ``failed``."""
     settings, client = deps.settings, deps.firestore
     request = parse_trip_request(body, settings, deps.clock().date())
     if request.budget is not None:
@@ -167,29 +190,36 @@ def admit_new_trip(user_id: str, body: Any, deps: PlanningDeps) -> tuple[Plannin
     session = PlanningSession.admit(client, settings, deps.clock, user_id=user_id, trip_id=trip_id, kind="plan")
     run = PlanningRun(trip_id=trip_id, request=request)
     try:
-        # Bad input stores nothing: the destination is resolved before the trip exists.
-        destination = resolve_destination(run, deps)
+        # Bad input stores nothing: the cities (and the moves between them) are resolved before the trip exists.
+        route = resolve_route(run, deps)
     except Exception as error:
         session.fail(failure_cause(error).failure, run.planner_report())
         raise
-    return run, session, destination
+    return run, session, route
 
 
 def plan_stored_trip(
     run: PlanningRun,
     session: PlanningSession,
     planning: Trip,
-    destination: Destination | None,
+    route: CityRoute | None,
     deps: PlanningDeps,
 ) -> Trip:
     """Plan a stored ``planning`` trip (``planning`` as stored) and end it ``ready``, or ``failed`` with the reason
     (the error is raised again, with the trip id in its details). The synchronous path and the worker share it;
-    the worker passes no destination (it is resolved again, from the Maps cache)."""
+    the worker passes no route (it is resolved again, from the Maps cache)."""
     try:
         session.progress("resolving")
-        if destination is None:
-            destination = resolve_destination(run, deps)
-        parts = choose_and_schedule(run, deps, destination, on_stage=session.progress)
+        if route is None:
+            route = resolve_route(run, deps)
+        if len(route.cities) == 1:
+            city = route.cities[0]
+            if run.request.destinations:  # a one-city list is the single form
+                run.request = city_request(run.request, city, city.last_day, None)
+            parts = choose_and_schedule(run, deps, city.destination, on_stage=session.progress)
+            parts = replace(parts, cities=[city.as_trip_city(deps.settings)])
+        else:
+            parts = plan_cities(run, deps, route, on_stage=session.progress)
     except Exception as error:
         _record_failure(run, session, deps, error)
         if isinstance(error, AppError):
@@ -254,21 +284,260 @@ def _record_failure(run: PlanningRun, session: PlanningSession, deps: PlanningDe
         logger.exception("could not record the failure of trip %s; the cleanup sweep will", run.trip_id)
 
 
-def resolve_destination(run: PlanningRun, deps: PlanningDeps) -> Destination:
-    """The request's destination as a city or area on Google Maps (400 when there is none)."""
-    request = run.request
+def _find_destination(run: PlanningRun, deps: PlanningDeps, name: str) -> Destination | None:
+    """A city or area of that name on Google Maps, or ``None``."""
     try:
-        destination = deps.maps.resolve_destination(
-            request.destination, language_code=request.language, usage=run.maps_usage
-        )
+        destination = deps.maps.resolve_destination(name, language_code=run.request.language, usage=run.maps_usage)
     except MapsPlaceNotFound:
-        destination = None
-    if destination is None or category_for_types(None, destination.types) in NOT_A_DESTINATION:
+        return None
+    if category_for_types(None, destination.types) in NOT_A_DESTINATION:
+        return None
+    return destination
+
+
+def resolve_destination(run: PlanningRun, deps: PlanningDeps) -> Destination:
+    """The request's (first) city as a city or area on Google Maps (400 when there is none)."""
+    destination = _find_destination(run, deps, run.request.first_city)
+    if destination is None:
         raise InvalidRequest(
             "the destination was not found",
             details=[{"field": "destination", "message": "no city or area of that name on Google Maps"}],
         )
     return destination
+
+
+def resolve_route(run: PlanningRun, deps: PlanningDeps) -> CityRoute:
+    """The request's cities on Google Maps with their days, and the transfers between them; every unknown city and
+    every move too long for one travel day in one 400."""
+    request, settings = run.request, deps.settings
+    stays = request.stays
+    ranges = city_days(stays, request.day_count)
+    if not request.destinations:
+        city = PlannedCity(0, stays[0], resolve_destination(run, deps), *ranges[0])
+        return CityRoute(cities=[city], transfers=[])
+    problems: list[dict[str, str]] = []
+    found: list[Destination | None] = []
+    for index, stay in enumerate(stays):
+        destination = _find_destination(run, deps, stay.destination)
+        if destination is None:
+            problems.append(
+                {
+                    "field": f"destinations.{index}.destination",
+                    "message": f"{stay.destination[:80]!r}: no city or area of that name on Google Maps",
+                }
+            )
+        found.append(destination)
+    cities = [
+        PlannedCity(index, stay, destination, *ranges[index])
+        for index, (stay, destination) in enumerate(zip(stays, found, strict=True))
+        if destination is not None
+    ]
+    transfers: list[TransferRoute] = []
+    window = _day_window(request, settings)
+    by_index = {city.index: city for city in cities}
+    for index in range(len(stays) - 1):
+        origin, reached = by_index.get(index), by_index.get(index + 1)
+        if origin is None or reached is None:
+            continue
+        if origin.destination.place_id == reached.destination.place_id:
+            problems.append(
+                {"field": f"destinations.{index + 1}", "message": "the same city as the one before: add its nights"}
+            )
+            continue
+        transfer = find_transfer(deps.maps, origin, reached, request.transport, run.maps_usage)
+        problems += transfer_problems(transfer, origin, reached, request, settings, window)
+        transfers.append(transfer)
+    if problems:
+        raise InvalidRequest("the trip's cities are not valid", details=problems)
+    return CityRoute(cities=cities, transfers=transfers)
+
+
+def _day_window(request: TripRequest, settings: Settings) -> TimeWindow:
+    return with_day_windows(settings.day_windows())[Pace(request.pace)].day_window
+
+
+def plan_cities(
+    run: PlanningRun,
+    deps: PlanningDeps,
+    route: CityRoute,
+    *,
+    on_stage: Callable[[ProgressStage], None] | None = None,
+) -> PlannedParts:
+    """A multi-city trip: each city's places chosen for it, its full days and its parts of travel days scheduled
+    by the engine (each validated), then the days put together around the transfers (``planning.cities``)."""
+    request, settings = run.request, deps.settings
+    budget_currency = request.budget.currency if request.budget else settings.default_budget_currency
+    window = _day_window(request, settings)
+    cities = {city.index: city for city in route.cities}
+    travel: dict[int, tuple[TransferRoute, TravelDay, float]] = {}
+    for transfer in route.transfers:
+        reached = cities[transfer.to_index]
+        travel[reached.first_day] = (
+            transfer,
+            plan_travel_day(
+                transfer,
+                request.start_date + dt.timedelta(days=reached.first_day),
+                cities[transfer.from_index].destination.time_zone or settings.default_timezone,
+                reached.destination.time_zone or settings.default_timezone,
+                window,
+            ),
+            transfer_cost(transfer, request.travelers, budget_currency),
+        )
+    share: dict[int, float] = {}
+    if request.budget is not None:
+        left = request.budget.amount - sum(cost for _, _, cost in travel.values())
+        share = {city.index: left * (city.last_day - city.first_day + 1) / request.day_count for city in route.cities}
+
+    if on_stage:
+        on_stage("choosing")
+    runs: dict[int, PlanningRun] = {}
+    radius = min(settings.default_search_radius * 1000, 50_000.0)
+    for city in route.cities:
+        last = city.last_day + 1 if route.leaving(city) is not None else city.last_day
+        runs[city.index] = PlanningRun(
+            trip_id=run.trip_id,
+            request=city_request(request, city, last, share.get(city.index)),
+            started=run.started,
+            maps_usage=run.maps_usage,
+        )
+    # The cities' proposals at once: with Gemini each is a model conversation of its own.
+    chosen = dict(
+        zip(
+            runs,
+            fan_out(
+                lambda city: choose_places(runs[city.index], deps, city.destination, within_m=radius),
+                route.cities,
+                len(route.cities),
+            ),
+            strict=True,
+        )
+    )
+
+    if on_stage:
+        on_stage("scheduling")
+    days: dict[int, Day] = {}
+    before: dict[int, Day] = {}
+    after: dict[int, Day] = {}
+    produced_by, solve_seconds = "solver", 0.0
+    used: set[str] = set()  # across cities: a city visited twice (Tokyo, Kyoto, Tokyo) does not repeat its sights
+    for city in route.cities:
+        city_run, city_chosen = runs[city.index], chosen[city.index]
+        pieces: list[tuple[int, int, TimeWindow | None, dict[int, Day]]] = []
+        first_full = city.first_day + (1 if city.first_day in travel else 0)
+        if first_full <= city.last_day:
+            pieces.append((first_full, city.last_day, None, days))
+        if city.first_day in travel and travel[city.first_day][1].after is not None:
+            pieces.append((city.first_day, city.first_day, travel[city.first_day][1].after, after))
+        departure = city.last_day + 1
+        if departure in travel and travel[departure][1].before is not None:
+            pieces.append((departure, departure, travel[departure][1].before, before))
+        for first, last, day_window, into in pieces:
+            problem, itinerary = schedule_chosen(
+                city_run,
+                deps,
+                city_chosen,
+                request.start_date + dt.timedelta(days=first),
+                request.start_date + dt.timedelta(days=last),
+                day_window=day_window,
+                exclude_ids=frozenset(used),
+            )
+            parts = describe_schedule(city_run, deps, city_chosen, problem, itinerary)
+            if parts.solver.produced_by != "solver":
+                produced_by = parts.solver.produced_by
+            solve_seconds += parts.solver.solve_seconds
+            for offset, day in enumerate(parts.days):
+                into[first + offset] = day.model_copy(update={"city": city.index})
+                used.update(stop.place_id for stop in day.stops if stop.place_id)
+            for name, reason in ((item.name, item.reason) for item in parts.dropped):
+                city_run.drop(name, reason)
+            city_run.warnings[:] = list(dict.fromkeys(parts.warnings))
+
+    if on_stage:
+        on_stage("describing")
+    ordered: list[Day] = []
+    for index in range(request.day_count):
+        date = request.start_date + dt.timedelta(days=index)
+        if index in travel:
+            transfer, shared, cost = travel[index]
+            document = transfer_document(
+                transfer, cities[transfer.from_index], cities[transfer.to_index], shared, cost, budget_currency
+            )
+            ordered.append(
+                travel_day(date, transfer.to_index, document, before.get(index), after.get(index), request.skip_meals)
+            )
+        else:
+            ordered.append(days[index])
+    run.model_usage = combined_usage(city_run.model_usage for city_run in runs.values())
+    run.dropped, run.warnings = _merged_notes(list(runs.values()), ordered, request.must_include)
+    if run.model_usage is not None and run.model_usage.provider == "offline":
+        run.warnings.insert(0, OFFLINE_WARNING)
+    tips = list(dict.fromkeys(tip for city in route.cities for tip in chosen[city.index].proposal.tips))[:10]
+    budget = trip_budget(ordered, budget_currency, request.budget.amount if request.budget else None)
+    if budget.limit is not None and budget.estimated_total > budget.limit:
+        run.warnings.append(
+            f"the trip is estimated at {budget.estimated_total:.0f} {budget_currency}, over the budget of "
+            f"{budget.limit:.0f}, transfers between cities ({budget.by_category['transfers']:.0f}) included"
+        )
+    return PlannedParts(
+        destination=route.cities[0].as_trip_city(settings).as_destination(),
+        days=ordered,
+        budget=budget,
+        dropped=run.dropped,
+        warnings=run.warnings,
+        tips=tips,
+        planner=run.planner_report(),
+        solver=SolverReport(produced_by=produced_by, solve_seconds=round(solve_seconds, 3)),
+        cities=[city.as_trip_city(settings) for city in route.cities],
+    )
+
+
+def _merged_notes(runs: list[PlanningRun], days: list[Day], must_include: list[str]) -> tuple[list[Dropped], list[str]]:
+    """Every city's drops and warnings once; a must-include is missing only if no city has it, and a place some
+    city scheduled is not dropped."""
+    names = {stop.name for day in days for stop in day.stops}
+    planned = {casefolded(name) for name in names}
+    missing = {
+        wanted
+        for wanted in must_include
+        if all(any(names_match(wanted, item.name) for item in city_run.dropped) for city_run in runs)
+        and not any(names_match(wanted, name) for name in planned)
+    }
+    dropped: list[Dropped] = []
+    for city_run in runs:
+        for item in city_run.dropped:
+            if casefolded(item.name) in planned or any(existing.name == item.name for existing in dropped):
+                continue
+            if item.reason.startswith("not in "):
+                continue  # a place of another city: that city plans it or drops it itself
+            if any(names_match(wanted, item.name) and wanted not in missing for wanted in must_include):
+                continue
+            dropped.append(item)
+    warnings: list[str] = []
+    for city_run in runs:
+        for warning in city_run.warnings:
+            if warning == OFFLINE_WARNING or warning in warnings:
+                continue
+            if any(warning.startswith(f"{name} could not be planned") for name in names):
+                continue  # a must-include one part of the city's days had no room for, planned in another
+            if warning.startswith("must-include ") and not any(repr(wanted) in warning for wanted in missing):
+                continue
+            warnings.append(warning)
+    return dropped, warnings
+
+
+@dataclass(frozen=True)
+class ChosenPlaces:
+    """What the planner chose for one city, resolved on Maps: the candidates the engine schedules from."""
+
+    destination: Destination
+    lodging: Place | None
+    proposal: Proposal
+    candidates: list[Place]
+    priorities: dict[str, float]
+    must_ids: set[str]
+    avoid_ids: set[str]
+    avoid_categories: set[str]
+    budget_currency: str
 
 
 def choose_and_schedule(
@@ -278,11 +547,37 @@ def choose_and_schedule(
     *,
     exclude_ids: frozenset[str] = frozenset(),
     on_stage: Callable[[ProgressStage], None] | None = None,
+    day_window: TimeWindow | None = None,
 ) -> PlannedParts:
     """Ask the planner for places, resolve them, schedule the request's dates, validate, and describe.
 
-    ``exclude_ids`` are places the plan must not use (e.g. the other days of a trip when one day is re-planned).
+    ``exclude_ids`` are places the plan must not use (e.g. the other days of a trip when one day is re-planned);
+    ``day_window`` replaces the pace's day window (the part of a travel day spent in the city).
     """
+    chosen = choose_places(run, deps, destination, exclude_ids=exclude_ids, on_stage=on_stage)
+    if on_stage:
+        on_stage("scheduling")
+    problem, itinerary = schedule_chosen(
+        run, deps, chosen, run.request.start_date, run.request.end_date, day_window=day_window
+    )
+    if on_stage:
+        on_stage("describing")
+    return describe_schedule(run, deps, chosen, problem, itinerary)
+
+
+def choose_places(
+    run: PlanningRun,
+    deps: PlanningDeps,
+    destination: Destination,
+    *,
+    exclude_ids: frozenset[str] = frozenset(),
+    on_stage: Callable[[ProgressStage], None] | None = None,
+    within_m: float | None = None,
+) -> ChosenPlaces:
+    """The planner's proposal for ``run.request`` resolved to Maps places and filtered by the request's needs.
+
+    ``within_m``: places farther from the destination's centre are dropped (a city of a multi-city trip must not
+    schedule a sight of the next city)."""
     request, settings = run.request, deps.settings
     budget_currency = request.budget.currency if request.budget else settings.default_budget_currency
     tools = MapsToolBox(
@@ -299,19 +594,72 @@ def choose_and_schedule(
     proposal, run.model_usage = deps.planner.propose(_brief(request, destination), tools)
 
     candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
+    if within_m is not None:
+        candidates = _near(run, destination, candidates, within_m)
+        must_ids &= {place.id for place in candidates}
     avoid_ids, avoid_categories = _resolve_avoid(run, tools)
     candidates = [place for place in candidates if place.id not in exclude_ids]
     candidates = cover_meal_areas(run, tools, candidates, exclude_ids)
     candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
+    return ChosenPlaces(
+        destination=destination,
+        lodging=lodging,
+        proposal=proposal,
+        candidates=candidates,
+        priorities=priorities,
+        must_ids=must_ids,
+        avoid_ids=avoid_ids,
+        avoid_categories=avoid_categories,
+        budget_currency=budget_currency,
+    )
 
-    if on_stage:
-        on_stage("scheduling")
-    weather = _trip_weather(run, deps, destination)
+
+def _near(run: PlanningRun, destination: Destination, candidates: list[Place], within_m: float) -> list[Place]:
+    centre = Waypoint.of(destination)
+    kept = []
+    for place in candidates:
+        if straight_metres(centre, Waypoint.of(place)) <= within_m:
+            kept.append(place)
+        else:
+            run.drop(place.name, f"not in {destination.name[:60]}")
+    return kept
+
+
+def schedule_chosen(
+    run: PlanningRun,
+    deps: PlanningDeps,
+    chosen: ChosenPlaces,
+    start_date: dt.date,
+    end_date: dt.date,
+    *,
+    day_window: TimeWindow | None = None,
+    exclude_ids: frozenset[str] = frozenset(),
+) -> tuple[TripProblem, Itinerary]:
+    """Order and time ``start_date`` to ``end_date`` from the chosen places (without ``exclude_ids``), on the real
+    legs, and validate: ``InternalError`` when the validator finds anything."""
+    candidates = [place for place in chosen.candidates if place.id not in exclude_ids]
     problem = _problem(
-        run, deps, destination, lodging, candidates, priorities, must_ids, avoid_ids, avoid_categories, budget_currency
-    ).model_copy(update={"wet_dates": weather.wet_dates})
+        run,
+        deps,
+        chosen.destination,
+        chosen.lodging,
+        candidates,
+        chosen.priorities,
+        chosen.must_ids - exclude_ids,
+        chosen.avoid_ids,
+        chosen.avoid_categories,
+        chosen.budget_currency,
+    )
+    weather = _city_weather(run, deps, chosen.destination, start_date, end_date)
+    problem = problem.model_copy(
+        update={"start_date": start_date, "end_date": end_date, "wet_dates": weather.wet_dates}
+    )
+    if day_window is not None:
+        problem = problem.model_copy(
+            update={"preferences": problem.preferences.model_copy(update={"day_window": day_window})}
+        )
     problem, itinerary = _schedule_on_real_legs(
-        run, deps, destination, _nodes(destination, lodging, candidates), problem
+        run, deps, chosen.destination, _nodes(chosen.destination, chosen.lodging, candidates), problem
     )
     violations = validate(problem, itinerary)
     if violations:
@@ -325,38 +673,45 @@ def choose_and_schedule(
             },
         )
         raise InternalError("the scheduled plan failed validation")
+    return problem, itinerary
 
-    if on_stage:
-        on_stage("describing")
+
+def describe_schedule(
+    run: PlanningRun, deps: PlanningDeps, chosen: ChosenPlaces, problem: TripProblem, itinerary: Itinerary
+) -> PlannedParts:
+    """The trip's fields from a validated schedule (descriptions, themes, costs, drops, warnings)."""
+    request = run.request
+    destination = chosen.destination
     return assemble_trip(
         itinerary=itinerary,
         problem=problem,
         destination=destination,
-        places={place.id: place for place in candidates},
-        proposal=proposal,
-        budget_currency=budget_currency,
+        places={place.id: place for place in chosen.candidates},
+        proposal=chosen.proposal,
+        budget_currency=chosen.budget_currency,
         budget_limit=request.budget.amount if request.budget else None,
-        time_zone=destination.time_zone or settings.default_timezone,
+        time_zone=destination.time_zone or deps.settings.default_timezone,
         extra_dropped=run.dropped,
         extra_warnings=run.warnings,
         planner=run.planner_report(),
         offline=run.model_usage.provider == "offline" if run.model_usage else False,
-        forecasts=weather.forecasts,
+        forecasts=run.forecasts,
     )
 
 
-def _trip_weather(run: PlanningRun, deps: PlanningDeps, destination: Destination) -> TripWeather:
-    """Each day's forecast at the destination (one place per trip for now; the queries carry a place per day)."""
-    request = run.request
+def _city_weather(
+    run: PlanningRun, deps: PlanningDeps, destination: Destination, start_date: dt.date, end_date: dt.date
+) -> TripWeather:
+    """The forecast of each date from ``start_date`` to ``end_date`` at ``destination`` (a multi-city trip asks per
+    city for its own dates); kept on the run for the days it describes, its warnings among the run's."""
     time_zone = destination.time_zone or deps.settings.default_timezone
     days = [
-        ForecastQuery(
-            date=request.start_date + dt.timedelta(days=offset), location=destination.location, time_zone=time_zone
-        )
-        for offset in range(request.day_count)
+        ForecastQuery(date=start_date + dt.timedelta(days=offset), location=destination.location, time_zone=time_zone)
+        for offset in range((end_date - start_date).days + 1)
     ]
     weather = trip_weather(deps.weather, deps.settings, days, run.maps_usage)
-    run.warnings.extend(weather.warnings)
+    run.forecasts.update(weather.forecasts)
+    run.warnings.extend(warning for warning in weather.warnings if warning not in run.warnings)
     return weather
 
 
@@ -387,7 +742,10 @@ def _resolve_lodging(run: PlanningRun, tools: MapsToolBox) -> Place | None:
         return None
     found = tools.find(run.request.lodging, max_results=1)
     if not found:
-        run.warnings.append("the lodging was not found on Google Maps; days start and end at the destination centre")
+        run.warnings.append(
+            f"the lodging {run.request.lodging[:80]!r} was not found on Google Maps; days in "
+            f"{tools.destination.name[:60]} start and end at its centre"
+        )
         return None
     return found[0]
 

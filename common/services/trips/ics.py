@@ -1,11 +1,12 @@
-"""``GET /trips/{id}.ics``: a trip as an iCalendar file, one VEVENT per stop.
+"""``GET /trips/{id}.ics``: a trip as an iCalendar file, one VEVENT per stop and per transfer between cities.
 
-Times are local times at the destination, written with its time zone (``TZID`` on DTSTART/DTEND, and the matching
-VTIMEZONE), so calendars show 09:30 in Kyoto as 09:30 in Kyoto wherever the reader is. The VTIMEZONE lists each
-offset change around the trip as its own observance with one DTSTART (no RDATE lists, which ical.js reads only the
-first date of), so icalendar, node-ical and ical.js agree across a DST change. Each event's UID depends only
-on the trip and the stop's place (or name), so re-importing an edited trip updates events instead of duplicating
-them.
+Times are local times in the day's city (``Trip.city_of``; on a travel day the stops before the transfer are in the
+city left, and the transfer runs from one zone to the other), written with that city's time zone (``TZID`` on
+DTSTART/DTEND, and a VTIMEZONE for every zone used), so calendars show 09:30 in Kyoto as 09:30 in Kyoto wherever the
+reader is. The VTIMEZONE lists each offset change around the trip as its own observance with one DTSTART (no RDATE
+lists, which ical.js reads only the first date of), so icalendar, node-ical and ical.js agree across a DST change.
+Each event's UID depends only on the trip and the stop's place (or name), so re-importing an edited trip updates
+events instead of duplicating them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import Counter
 import icalendar
 
 from common.domain.maps.names import casefolded
-from common.services.trips.models import Stop, Trip
+from common.services.trips.models import Day, Stop, Trip
 
 PRODUCT_ID = "-//Trip planner backend//trips ics//EN"
 UID_DOMAIN = "trip-planner"
@@ -61,8 +62,26 @@ def _description(stop: Stop) -> str:
     return "\n".join(lines)
 
 
+def _transfer_event(trip: Trip, day: Day, zones: tuple[zoneinfo.ZoneInfo, zoneinfo.ZoneInfo]) -> icalendar.Event:
+    """The move between two cities: it starts in the zone left and ends in the zone reached."""
+    transfer = day.transfer
+    assert transfer is not None
+    event = icalendar.Event()
+    event.add("uid", f"{trip.id}-transfer-{day.date.isoformat()}@{UID_DOMAIN}")
+    event.add("dtstamp", trip.updated_at.astimezone(dt.UTC))
+    event.add("summary", f"{transfer.from_name} to {transfer.to_name}")
+    event.add("dtstart", _local(day.date, transfer.depart, zones[0]))
+    event.add("dtend", _local(day.date, transfer.arrive, zones[1]))
+    event.add("location", transfer.from_name)
+    cost = transfer.cost_estimate
+    event.add("description", f"{transfer.label}\nAbout {cost.amount:.0f} {cost.currency} for the group")
+    event.add("categories", ["transfer"])
+    return event
+
+
 def trip_calendar(trip: Trip, *, default_time_zone: str = "UTC") -> bytes:
-    """The trip's stops as an iCalendar (RFC 5545) file."""
+    """The trip's stops (and transfers between cities) as an iCalendar (RFC 5545) file, each event in the time zone
+    of the city it happens in (``Trip.city_of``), with a VTIMEZONE for every zone used."""
     destination = trip.destination
     zone = _zone(destination.time_zone if destination else None, default_time_zone)
     trip_id = trip.id
@@ -70,22 +89,35 @@ def trip_calendar(trip: Trip, *, default_time_zone: str = "UTC") -> bytes:
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    title = trip.title or f"Trip to {destination.name if destination else trip.request.destination}"
+    names = [city.name for city in trip.cities] or [destination.name if destination else trip.request.first_city]
+    title = trip.title or f"Trip to {', '.join(names)}"
     calendar.add("x-wr-calname", title)
     calendar.add("x-wr-timezone", zone.key)
     stamp = trip.updated_at
     seen: Counter[str] = Counter()
-    for day in trip.days:
+    used: dict[str, zoneinfo.ZoneInfo] = {zone.key: zone}
+    for index, day in enumerate(trip.days):
         date = day.date
-        for stop in day.stops:
+        city = trip.city_of(index)
+        day_zone = _zone(city.time_zone if city else None, default_time_zone)
+        left_zone = day_zone
+        if day.transfer is not None and trip.cities and day.transfer.from_city < len(trip.cities):
+            left_zone = _zone(trip.cities[day.transfer.from_city].time_zone, default_time_zone)
+        before = len(day.stops_around_transfer()[0])
+        used.setdefault(day_zone.key, day_zone)
+        used.setdefault(left_zone.key, left_zone)
+        if day.transfer is not None:
+            calendar.add_component(_transfer_event(trip, day, (left_zone, day_zone)))
+        for position, stop in enumerate(day.stops):
+            stop_zone = left_zone if position < before else day_zone
             key = stop.place_id or stop.name
             seen[key] += 1
             event = icalendar.Event()
             event.add("uid", stop_uid(trip_id, stop, seen[key]))
             event.add("dtstamp", stamp.astimezone(dt.UTC))
             event.add("summary", stop.name or "Stop")
-            event.add("dtstart", _local(date, stop.arrive, zone))
-            event.add("dtend", _local(date, stop.depart, zone))
+            event.add("dtstart", _local(date, stop.arrive, stop_zone))
+            event.add("dtend", _local(date, stop.depart, stop_zone))
             event.add("location", stop.name)
             if stop.location is not None:
                 event.add("geo", (stop.location.lat, stop.location.lng))
@@ -97,7 +129,8 @@ def trip_calendar(trip: Trip, *, default_time_zone: str = "UTC") -> bytes:
             calendar.add_component(event)
     first = min((day.date for day in trip.days), default=trip.start_date)
     last = max((day.date for day in trip.days), default=trip.end_date)
-    calendar.add_component(vtimezone(zone, first, last))
+    for used_zone in used.values():
+        calendar.add_component(vtimezone(used_zone, first, last))
     return bytes(calendar.to_ical())
 
 

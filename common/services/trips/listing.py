@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from common.foundation.errors import InvalidRequest
 from common.foundation.queries import build_query
@@ -57,7 +57,8 @@ class TripSummary(BaseModel):
     title: str | None
     status: TripStatus
     role: Role
-    destination: str | None
+    destination: str | None = Field(description="The (first) city")
+    cities: list[str] = Field(default_factory=list, description="Every city in the order travelled")
     start_date: dt.date
     end_date: dt.date
     day_count: int
@@ -176,7 +177,8 @@ def summary(trip: Trip, role: Role) -> dict[str, Any]:
         title=trip.title,
         status=trip.status,
         role=role,
-        destination=trip.destination.name if trip.destination else trip.request.destination,
+        destination=trip.destination.name if trip.destination else trip.request.first_city,
+        cities=[city.name for city in trip.cities] or [stay.destination for stay in trip.request.stays],
         start_date=trip.start_date,
         end_date=trip.end_date,
         day_count=len(trip.days),

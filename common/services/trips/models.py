@@ -84,12 +84,37 @@ class Budget(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
 
 
+class CityStay(BaseModel):
+    """One city of a multi-city trip, in the order travelled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    destination: Destination = Field(description="City or area, any script", examples=["Tokyo"])
+    nights: int | None = Field(
+        None,
+        ge=1,
+        le=365,
+        description="Nights spent in this city; the cities' nights add up to the trip's nights (end_date minus "
+        "start_date). Only the last city may leave it out: it gets the nights left.",
+    )
+    lodging: Lodging | None = Field(None, description="Where you stay in this city: its days start and end there")
+
+
 class TripRequest(BaseModel):
-    """What an app asks for. Unknown fields are refused."""
+    """What an app asks for. Unknown fields are refused. Give ``destination`` (one city) or ``destinations`` (cities
+    in the order travelled, each with its nights), not both."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
-    destination: Destination = Field(description="City or area, any script", examples=["Kyoto"])
+    destination: Destination | None = Field(None, description="City or area, any script", examples=["Kyoto"])
+    destinations: list[CityStay] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="A multi-city trip: the cities in order, at most MAX_TRIP_CITIES; the travel day to the next "
+        "city is the day after a city's last night",
+        examples=[[{"destination": "Tokyo", "nights": 3}, {"destination": "Kyoto", "nights": 2}]],
+    )
     start_date: CalendarDate
     end_date: CalendarDate = Field(description="Inclusive; equal to start_date for a one-day trip")
     travelers: int = Field(1, ge=1, le=50)
@@ -112,6 +137,84 @@ class TripRequest(BaseModel):
     @property
     def day_count(self) -> int:
         return (self.end_date - self.start_date).days + 1
+
+    @property
+    def stays(self) -> list[CityStay]:
+        """The trip's cities in order with their nights (the single ``destination`` form as one city); the last
+        city's nights filled in."""
+        if not self.destinations:
+            return [
+                CityStay(destination=self.destination or "", nights=self.day_count - 1 or None, lodging=self.lodging)
+            ]
+        stays = list(self.destinations)
+        if stays[-1].nights is None:
+            left = self.day_count - 1 - sum(stay.nights or 0 for stay in stays[:-1])
+            stays[-1] = stays[-1].model_copy(update={"nights": left if left >= 1 else None})
+        return stays
+
+    @property
+    def first_city(self) -> str:
+        """The name asked for the trip's (first) city."""
+        return self.destinations[0].destination if self.destinations else self.destination or ""
+
+
+def _city_problems(
+    body: dict[str, Any], settings: Settings, start: dt.date | None, end: dt.date | None
+) -> list[dict[str, str]]:
+    """``destination`` or ``destinations``; the cities' count and nights against the configuration and the dates."""
+    destinations, single = body.get("destinations"), body.get("destination")
+    if destinations is None and single is None:
+        return [{"field": "destination", "message": "give destination (one city) or destinations (several)"}]
+    if destinations is None:
+        return []
+    problems: list[dict[str, str]] = []
+    if single is not None:
+        problems.append({"field": "destinations", "message": "give destination or destinations, not both"})
+    if body.get("lodging") is not None:
+        problems.append({"field": "lodging", "message": "with destinations, give each city's lodging in it"})
+    if not isinstance(destinations, list):
+        return problems
+    if len(destinations) > settings.max_trip_cities:
+        problems.append(
+            {
+                "field": "destinations",
+                "message": f"at most {settings.max_trip_cities} cities per trip; this one has {len(destinations)}",
+            }
+        )
+    nights: list[int | None] = []
+    for index, stay in enumerate(destinations):
+        value = stay.get("nights") if isinstance(stay, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            nights.append(value)
+            continue
+        nights.append(None)
+        if value is None and index < len(destinations) - 1:
+            problems.append(
+                {"field": f"destinations.{index}.nights", "message": "required: only the last city may leave it out"}
+            )
+    if start is None or end is None or end < start or not destinations:
+        return problems
+    trip_nights = (end - start).days
+    given = sum(value or 0 for value in nights)
+    last_left_out = isinstance(destinations[-1], dict) and destinations[-1].get("nights") is None
+    if given + (1 if last_left_out else 0) > trip_nights:
+        at_least = ", and at least 1 for the last city" if last_left_out else ""
+        problems.append(
+            {
+                "field": "destinations",
+                "message": f"the cities' nights ({given}{at_least}) are more than the trip's {trip_nights} nights "
+                f"({start} to {end})",
+            }
+        )
+    elif not last_left_out and all(value is not None for value in nights) and given != trip_nights:
+        problems.append(
+            {
+                "field": "destinations",
+                "message": f"the cities' nights ({given}) fall short of the trip's {trip_nights} nights "
+                f"({start} to {end}): they must add up",
+            }
+        )
+    return problems
 
 
 def _problems_from(error: ValidationError) -> list[dict[str, str]]:
@@ -163,6 +266,7 @@ def _rule_problems(
                     f"{settings.max_trip_duration_days} days (inclusive); this one lasts {days}",
                 }
             )
+    problems += _city_problems(body, settings, start, end)
     language = body.get("language", "en")
     if isinstance(language, str) and len(language) <= 35:
         if not _LANGUAGE_TAG.match(language):
@@ -221,6 +325,45 @@ class TripDestination(DocumentPart):
     place_id: str
     location: LatLng
     time_zone: str
+
+
+class TripCity(DocumentPart):
+    """One city of the trip, in the order travelled (a single-city trip has one): its days are ``first_day`` to
+    ``last_day`` (1-based, inclusive; a travel day counts for the city it arrives in)."""
+
+    name: str
+    place_id: str
+    location: LatLng
+    time_zone: str
+    lodging: str | None = Field(None, description="The lodging asked for (days start and end there when found)")
+    nights: int
+    first_day: int = Field(ge=1)
+    last_day: int = Field(ge=1)
+
+    def as_destination(self) -> TripDestination:
+        return TripDestination(name=self.name, place_id=self.place_id, location=self.location, time_zone=self.time_zone)
+
+
+TransferMode = Literal["transit", "drive", "flight"]
+
+
+class Transfer(DocumentPart):
+    """The move from one city to the next on a travel day. ``depart`` is local time in the city left, ``arrive``
+    local time in the city reached; stops before it are in the city left, stops after it in the city reached."""
+
+    from_city: int = Field(ge=0, description="Index in the trip's cities")
+    to_city: int = Field(ge=0)
+    from_name: str
+    to_name: str
+    mode: TransferMode
+    depart: str = Field(pattern=r"^\d{2}:\d{2}$")
+    arrive: str = Field(pattern=r"^\d{2}:\d{2}$")
+    duration_min: int = Field(ge=0)
+    distance_m: int = Field(ge=0)
+    cost_estimate: Money = Field(description="For the whole group; counted in the budget's transfers")
+    estimated: bool = Field(description="True when the Routes API had no route and the time is our estimate")
+    source: Literal["routes_api", "estimate"]
+    label: str = Field(description="What the traveller reads, e.g. 'Train, about 2 h 30 min (Routes API)'")
 
 
 class TravelLeg(DocumentPart):
@@ -286,6 +429,21 @@ class Day(DocumentPart):
         None, description="The day's cost split as the trip budget's by_category"
     )
     forecast: DayForecast | None = Field(None, description="The day's weather forecast; unset on older trips")
+    city: int = Field(
+        0, ge=0, description="Index in the trip's cities: where the day is spent (a travel day: the city it arrives in)"
+    )
+    transfer: Transfer | None = Field(None, description="Set on a travel day: the move to the next city")
+
+    def stops_around_transfer(self) -> tuple[list[Stop], list[Stop]]:
+        """A travel day's stops in the city left (before the transfer) and in the city reached (after it), split
+        where a stop first starts at or after the departure; on other days every stop is 'after'."""
+        if self.transfer is None:
+            return [], list(self.stops)
+        departure = self.transfer.depart
+        for position, stop in enumerate(self.stops):
+            if stop.arrive >= departure:
+                return list(self.stops[:position]), list(self.stops[position:])
+        return list(self.stops), []
 
 
 class TripBudget(DocumentPart):
@@ -384,7 +542,8 @@ class Trip(DocumentPart):
     user_id: str
     status: TripStatus
     version: int
-    destination: TripDestination | None
+    destination: TripDestination | None = Field(description="The (first) city")
+    cities: list[TripCity] = Field(default_factory=list, description="The cities in order (one for a one-city trip)")
     start_date: dt.date
     end_date: dt.date
     travelers: int
@@ -425,3 +584,25 @@ class Trip(DocumentPart):
     @property
     def currency(self) -> str | None:
         return self.budget.currency if self.budget else None
+
+    def city_of(self, day_index: int) -> TripCity | None:
+        """THE way to find where day ``day_index`` (0-based) is spent: its city's name, location and time zone. On
+        a travel day it is the city arrived in (``day.transfer.from_city`` is the one left, and stops before the
+        transfer are there). One-city trips, and trips stored before multi-city ones, answer their destination;
+        ``None`` only for a trip not yet planned."""
+        if self.cities:
+            index = self.days[day_index].city if 0 <= day_index < len(self.days) else 0
+            return self.cities[min(index, len(self.cities) - 1)]
+        if self.destination is None:
+            return None
+        days = max(1, len(self.days))
+        return TripCity(
+            name=self.destination.name,
+            place_id=self.destination.place_id,
+            location=self.destination.location,
+            time_zone=self.destination.time_zone,
+            lodging=self.request.lodging,
+            nights=days - 1,
+            first_day=1,
+            last_day=days,
+        )

@@ -239,7 +239,7 @@ def set_progress(client: firestore.Client, trip_id: str, stage: ProgressStage, n
     trip_ref(client, trip_id).update({"progress": progress, "updated_at": now})
 
 
-READY_FIELDS = ("destination", "days", "budget", "dropped", "warnings", "tips", "planner", "solver")
+READY_FIELDS = ("destination", "cities", "days", "budget", "dropped", "warnings", "tips", "planner", "solver")
 
 
 def complete_trip(client: firestore.Client, planning: Trip, planned: Trip, now: dt.datetime) -> Trip:
