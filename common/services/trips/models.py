@@ -27,6 +27,7 @@ from common.foundation.errors import InvalidRequest
 Pace = Literal["relaxed", "moderate", "packed"]
 Transport = Literal["walk", "transit", "drive"]
 TripStatus = Literal["queued", "planning", "ready", "failed"]
+LinkSharing = Literal["owner", "editors"]
 ProgressStage = Literal["queued", "resolving", "choosing", "scheduling", "describing", "done"]
 
 MAX_WISHES = 300  # characters of a re-plan's wishes for its day
@@ -379,6 +380,9 @@ class Trip(DocumentPart):
     title: str | None = None
     notes: str | None = None
     shared_with: dict[str, Literal["viewer", "editor"]] = Field(default_factory=dict, description="uid -> role")
+    link_sharing: LinkSharing = Field(
+        "owner", description="Who may create read-only share links: the owner only, or editors too (owner sets it)"
+    )
     enrichment: EnrichmentReport | None = None
     replanning: Replanning | None = None
     created_at: dt.datetime
@@ -401,3 +405,24 @@ class Trip(DocumentPart):
     @property
     def currency(self) -> str | None:
         return self.budget.currency if self.budget else None
+
+
+# ----- share links (``share_links/{id}``) -------------------------------------------------------------------------
+
+
+class ShareLink(BaseModel):
+    """A read-only link to a trip, as stored in ``share_links/{id}``. The id is the SHA-256 of the link's token (the
+    token itself is shown once, when the link is created, and never stored). ``expire_at`` is the TTL field: set to
+    ``expires_at`` when the link expires, so expired links are deleted by the TTL policy and ``cleanup_sessions``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(description="The link id (a digest of its token), for listing and revoking")
+    trip_id: str
+    created_by: str = Field(description="uid of the owner or editor who created it")
+    created_at: dt.datetime
+    expires_at: dt.datetime | None = Field(None, description="When the link stops working; null: until revoked")
+    expire_at: SkipJsonSchema[dt.datetime | None] = None
+
+    def api_view(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"expire_at"})
