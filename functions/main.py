@@ -204,7 +204,16 @@ def trip_page(request: flask.Request) -> flask.Response:
 
         return handle_page(http_request, default_deps.get())
 
-    return serve(request, function="trip_page", settings=_settings, handler=handle, methods=["GET", "HEAD"])
+    from common.api.trip_page import path_for_log
+
+    return serve(
+        request,
+        function="trip_page",
+        settings=_settings,
+        handler=handle,
+        methods=["GET", "HEAD"],
+        log_path=path_for_log,
+    )
 
 
 @functions_framework.cloud_event

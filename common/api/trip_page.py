@@ -131,6 +131,11 @@ def token_of(raw_path: str) -> str | None:
     return None
 
 
+def path_for_log(path: str) -> str:
+    """The path as logged: a link's token is a secret (whoever reads it can open the trip), so it is left out."""
+    return f"/{LINK_SEGMENT}/…" if token_of(path) is not None else path[:100]
+
+
 def static_map_options(settings: Settings) -> StaticMapOptions | None:
     if not settings.share_page_static_map or settings.maps_static_api_key is None:
         return None
