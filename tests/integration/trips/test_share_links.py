@@ -92,10 +92,10 @@ def test_the_owner_creates_a_link_whose_token_is_shown_once_and_never_stored(
     assert re.fullmatch(r"[A-Za-z0-9_-]{32}", token)
     assert created["url"] == f"{urls['page']}/t/{token}"
     assert created["link"]["id"] == share_links.token_digest(token)
-    stored = firestore_client.collection("share_links").document(created["link"]["id"]).get()
-    assert stored.exists
-    assert token not in repr(stored.to_dict())
-    assert stored.to_dict()["expire_at"] == stored.to_dict()["expires_at"]
+    stored = firestore_client.collection("share_links").document(created["link"]["id"]).get().to_dict() or {}
+    assert stored["trip_id"] == trip["id"]
+    assert token not in repr(stored)
+    assert stored["expire_at"] == stored["expires_at"]
     listing = http.get(f"{urls['trips']}/{trip['id']}/links", headers=people["owner"].headers, timeout=30)
     assert listing.status_code == 200, listing.text
     jsonschema.validate(listing.json(), schema_for("LinkList"))
