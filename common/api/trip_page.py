@@ -48,7 +48,10 @@ FUNCTION_PREFIX = "trip_page"
 LINK_SEGMENT = "t"
 PAGE_CACHE = "private, max-age=60"
 NO_STORE = "no-store"
-NOT_FOUND = ("Link not found", "This trip link does not work: it may have been mistyped, revoked or expired.")
+NOT_FOUND = (
+    "Link not found",
+    "This trip link does not work: it may have been mistyped, revoked or expired. Ask whoever shared it for a new one.",
+)
 TOO_MANY = ("Too many requests", "Too many trip links were opened from here. Try again in a few minutes.")
 
 
