@@ -212,7 +212,7 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             },
             **{
                 path: {"servers": [DEPLOYED_SERVER, *local_servers("trip_page")], **item}
-                for path, item in trip_page_paths().items()
+                for path, item in trip_page_paths(REF).items()
             },
         },
     }

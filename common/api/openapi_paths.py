@@ -225,7 +225,7 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def trip_page_paths() -> dict[str, Any]:
+def trip_page_paths(ref: str) -> dict[str, Any]:
     """The public page of a share link (the ``trip_page`` function): HTML, no token needed. Deployed it answers at
     ``https://REGION-PROJECT.cloudfunctions.net/trip_page/t/{token}`` (the link's ``url``); locally at ``/t/{token}``
     too."""
@@ -245,9 +245,10 @@ def trip_page_paths() -> dict[str, Any]:
                         "content": html,
                     },
                     "404": {
-                        "description": "The same page for a token that is unknown, revoked or expired",
+                        "description": "The same page for a token that is unknown, revoked or expired (a path the "
+                        "framework cannot route, such as one holding a newline, gets the JSON error envelope)",
                         "headers": no_store,
-                        "content": html,
+                        "content": {**html, **_json(ref, "ErrorEnvelope")},
                     },
                     "405": {"description": "Method not allowed", "content": {"application/json": {}}},
                     "429": {

@@ -411,9 +411,9 @@ class Trip(DocumentPart):
 
 
 class ShareLink(BaseModel):
-    """A read-only link to a trip, as stored in ``share_links/{id}``. The id is the SHA-256 of the link's token (the
-    token itself is shown once, when the link is created, and never stored). ``expire_at`` is the TTL field: set to
-    ``expires_at`` when the link expires, so expired links are deleted by the TTL policy and ``cleanup_sessions``."""
+    """A read-only link to a trip, as stored in ``share_links/{id}`` (with ``expire_at``, the TTL field, beside it:
+    see ``store.create_link``). The id is the SHA-256 of the link's token; the token itself is shown once, when the
+    link is created, and never stored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -422,7 +422,3 @@ class ShareLink(BaseModel):
     created_by: str = Field(description="uid of the owner or editor who created it")
     created_at: dt.datetime
     expires_at: dt.datetime | None = Field(None, description="When the link stops working; null: until revoked")
-    expire_at: SkipJsonSchema[dt.datetime | None] = None
-
-    def api_view(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"expire_at"})

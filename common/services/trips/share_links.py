@@ -42,7 +42,7 @@ class LinkRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    expires_in_days: int | None = Field(None, ge=1, description="Days until the link stops working")
+    expires_in_days: int | None = Field(None, ge=1, strict=True, description="Days until the link stops working")
 
 
 class CreatedLink(BaseModel):
@@ -117,7 +117,6 @@ def create_link(
         created_by=uid,
         created_at=now,
         expires_at=expires_at,
-        expire_at=expires_at,
     )
     store.create_link(client, link)
     return CreatedLink(link=link, token=token, url=page_url(settings, token))

@@ -318,7 +318,9 @@ def link_ref(client: firestore.Client, link_id: str) -> firestore.DocumentRefere
 
 
 def create_link(client: firestore.Client, link: ShareLink) -> None:
-    link_ref(client, link.id).create(link.model_dump(mode="python"))
+    """Store a new link with ``expire_at`` (the field of the TTL policy and of ``cleanup_sessions``) equal to its
+    expiry, so an expired link is deleted some time after it stopped working; one without expiry stays."""
+    link_ref(client, link.id).create({**link.model_dump(mode="python"), "expire_at": link.expires_at})
 
 
 def read_link(client: firestore.Client, link_id: str) -> ShareLink | None:
