@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from common.api.trip_page import _page, content_security_policy, token_of
+from common.api.trip_page import _page, content_security_policy, static_map_options, token_of
 from common.foundation.config import load_settings
-from common.foundation.errors import InvalidRequest, NotFound, PermissionDenied, QuotaExceeded
+from common.foundation.errors import ConfigError, InvalidRequest, NotFound, PermissionDenied, QuotaExceeded
 from common.services.trips import share_links
 from common.services.trips.models import ShareLink
 from common.services.trips.page_limits import RequestCounter, client_key
@@ -189,3 +189,22 @@ def test_the_page_path_names_one_token() -> None:
     assert token_of("/trip_page/t/abc?x=1") == "abc"
     for path in ("/", "/t", "/t/", "/t/abc/more", "/x/abc", "/trips/t/abc"):
         assert token_of(path) is None, path
+
+
+def test_the_static_map_option_needs_its_key_and_then_shows_a_map_per_day_allowed_by_the_policy() -> None:
+    with pytest.raises(ConfigError, match="MAPS_STATIC_API_KEY"):
+        load_settings(share_page_static_map=True)
+    settings = load_settings(share_page_static_map=True, maps_static_api_key="static-key-1")
+    options = static_map_options(settings)
+    assert options == StaticMapOptions(key="static-key-1", signing_secret=None)
+    assert static_map_options(load_settings(maps_static_api_key="static-key-1")) is None, "off unless asked for"
+    view = trip_view(_trip(), options)
+    result = _page({"lang": "en", "page_title": view.title, "trip": view}, 200, "private", settings)
+    images = re.findall(r'<img src="([^"]+)"[^>]* alt="([^"]+)"', result.body)
+    assert len(images) == 1
+    src, alt = images[0]
+    assert src.startswith("https://maps.googleapis.com/maps/api/staticmap?")
+    assert "&amp;key=static-key-1" in src
+    assert alt.startswith("Map of day 1")
+    assert "<svg" not in result.body, "the map replaces the sketch"
+    assert "img-src data: https://maps.googleapis.com;" in result.headers["Content-Security-Policy"]
