@@ -24,6 +24,7 @@ SKETCH_MARGIN = 18
 MARKER_SPACING = 19.0  # view-box units between marker centres (a marker's radius is 10)
 STATIC_MAP_HOST = "https://maps.googleapis.com"
 STATIC_MAP_PATH = "/maps/api/staticmap"
+MAPS_SEARCH_URL = "https://www.google.com/maps/search/"
 STATIC_MAP_LABELS = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MODE_WORDS = {"walk": "On foot", "transit": "By transit", "drive": "By car"}
 CATEGORY_WORDS = {"restaurant": "Meal", "other": "Stop"}
@@ -61,12 +62,14 @@ class StopView:
     cost: str | None
     leg: str | None
     warnings: tuple[str, ...]
+    maps_url: str | None
 
 
 @dataclass(frozen=True)
 class DayView:
     number: int
     date_text: str
+    short_date: str
     iso_date: str
     theme: str
     summary: str
@@ -200,6 +203,19 @@ def static_map_url(stops: list[Stop], options: StaticMapOptions) -> str | None:
     return STATIC_MAP_HOST + path
 
 
+def maps_link(stop: Stop) -> str | None:
+    """A Google Maps URL (the documented ``api=1`` search form) that opens the stop in the traveller's Maps app or
+    site: a link the traveller follows, not a request the page makes."""
+    if not stop.place_id and stop.location is None:
+        return None
+    params = {"api": "1", "query": stop.name}
+    if stop.place_id:
+        params["query_place_id"] = stop.place_id
+    elif stop.location is not None:
+        params["query"] = f"{stop.location.lat:.6f},{stop.location.lng:.6f}"
+    return f"{MAPS_SEARCH_URL}?{urllib.parse.urlencode(params)}"
+
+
 def _stop_view(number: int, stop: Stop) -> StopView:
     kind = stop.meal.capitalize() if stop.meal else CATEGORY_WORDS.get(stop.category, stop.category.replace("_", " "))
     return StopView(
@@ -212,6 +228,7 @@ def _stop_view(number: int, stop: Stop) -> StopView:
         cost=money_text(stop.cost_estimate),
         leg=leg_text(stop.travel_from_previous),
         warnings=tuple(stop.warnings),
+        maps_url=maps_link(stop),
     )
 
 
@@ -219,6 +236,7 @@ def _day_view(number: int, day: Day, static_map: StaticMapOptions | None) -> Day
     return DayView(
         number=number,
         date_text=date_text(day.date),
+        short_date=f"{day.date:%a} {day.date.day}",
         iso_date=day.date.isoformat(),
         theme=day.theme,
         summary=day.summary,

@@ -176,6 +176,10 @@ def test_the_page_shows_every_day_and_stop_reads_on_each_viewport_and_passes_axe
     assert visit.requests == [url], "one request: the page (its style and sketches are inline)"
     days = page.locator("section.day")
     assert days.count() == len(trip["days"]) > 0
+    day_links = page.locator("nav.days a")
+    assert [day_links.nth(i).get_attribute("href") for i in range(day_links.count())] == [
+        f"#day-{number}" for number in range(1, len(trip["days"]) + 1)
+    ]
     for index, day in enumerate(trip["days"]):
         section = days.nth(index)
         assert section.get_attribute("data-date") == day["date"]
@@ -185,6 +189,10 @@ def test_the_page_shows_every_day_and_stop_reads_on_each_viewport_and_passes_axe
             item = stops.nth(number)
             assert item.locator("h3").inner_text() == stop["name"]
             assert item.locator(".time").inner_text() == f"{stop['arrive']}–{stop['depart']}"
+            if stop["place_id"]:  # a link the traveller may follow, not a request of the page
+                href = item.locator("a.maps").get_attribute("href") or ""
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
+                assert query["query_place_id"] == [stop["place_id"]]
         sketch = section.locator("svg[role=img]")
         assert sketch.count() == 1
         sketch_title = sketch.locator("title").first.text_content() or ""
