@@ -208,3 +208,13 @@ def test_the_static_map_option_needs_its_key_and_then_shows_a_map_per_day_allowe
     assert alt.startswith("Map of day 1")
     assert "<svg" not in result.body, "the map replaces the sketch"
     assert "img-src data: https://maps.googleapis.com;" in result.headers["Content-Security-Policy"]
+
+
+def test_a_trip_still_being_planned_says_so_and_shows_no_days() -> None:
+    planning = trip_from({"status": "planning", "user_id": "owner-uid-123"})
+    view = trip_view(planning)
+    assert view.days == ()
+    assert view.status_note == "This trip is still being planned. Open the link again in a minute."
+    html = _page({"lang": "en", "page_title": view.title, "trip": view}, 200, "private", load_settings()).body
+    assert 'role="status"' in html
+    assert '<section class="day"' not in html
