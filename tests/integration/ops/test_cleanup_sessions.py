@@ -21,7 +21,14 @@ from tests.integration.support import module_env
 NOW = dt.datetime.now(dt.UTC)
 TICK = NOW.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 # Collections whose documents carry expire_at, seeded with five expired documents and one current each.
-EXPIRING_SEEDED = ("places_cache", "maps_search_cache", "maps_route_cache", "quotas", "share_links", "share_page_misses")
+EXPIRING_SEEDED = (
+    "places_cache",
+    "maps_search_cache",
+    "maps_route_cache",
+    "quotas",
+    "share_links",
+    "share_page_misses",
+)
 
 
 def ago(**delta: float) -> dt.datetime:
