@@ -50,6 +50,24 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 HOSTILE = '<script>window.__pwned=1</script>"\'><img src=x onerror="window.__pwned=2">{{7*7}}'
 
 
+SAVED: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def artefacts_named_in_the_output(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the module, the screenshots and the PDF it saved are named in pytest's output (even when it captures
+    what tests print)."""
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not SAVED:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        for path in dict.fromkeys(SAVED):
+            reporter.write_line(f"trip page artefact: {path.relative_to(ROOT)}")
+
+
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make browser` installs Debian's chromium"
@@ -160,7 +178,7 @@ def screenshot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"trip-page-{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    print(f"\nscreenshot: {path.relative_to(ROOT)}")
+    SAVED.append(path)
     return path
 
 
@@ -258,7 +276,7 @@ def check_print(page: Page, visit: Visit, url: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "trip-page.pdf"
     page.pdf(path=str(pdf), format="A4")
-    print(f"\nprinted: {pdf.relative_to(ROOT)}")
+    SAVED.append(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
     assert_clean(visit, url)
     page.close()
