@@ -6,7 +6,7 @@ TASKS_VENV := .venv-tasks
 PY := $(VENV)/bin/python
 STACK := scripts/stack
 
-.PHONY: setup venv tasks-venv npm lint test unit integration demo bench stack-up stack-down clean rules-test
+.PHONY: setup venv tasks-venv npm browser lint test unit integration demo bench stack-up stack-down clean rules-test
 
 setup: venv tasks-venv npm
 
@@ -29,6 +29,14 @@ node_modules/.installed: package.json package-lock.json $(wildcard patches/*.pat
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Headless Chromium from Debian for the share page's browser tests (tests/integration/trips/test_trip_page_browser.py,
+# driven by Playwright with executable_path, so no browser is downloaded). Skipped when it is already installed.
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo -E ) apt-get install -y -qq --no-install-recommends chromium chromium-driver
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -39,7 +47,7 @@ unit: venv
 	$(PY) -m pytest tests/unit -q
 
 # Starts the local stack unless it is already up, runs the whole suite, and stops only what it started.
-test: setup lint
+test: setup browser lint
 	@if $(STACK) status >/dev/null 2>&1; then started=0; else started=1; $(STACK) up || { $(STACK) down; exit 1; }; fi; \
 	$(PY) -m pytest -q; status=$$?; \
 	if [ $$started = 1 ]; then $(STACK) down >/dev/null; fi; \

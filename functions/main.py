@@ -194,6 +194,28 @@ def trips(request: flask.Request) -> flask.Response:
     )
 
 
+@functions_framework.http
+def trip_page(request: flask.Request) -> flask.Response:
+    """GET /t/{token}: the read-only HTML page of a share link, public (no sign-in), rate limited per client."""
+
+    def handle(http_request: flask.Request) -> JsonResult:
+        from common.api.trip_page import default_deps
+        from common.api.trip_page import handle as handle_page
+
+        return handle_page(http_request, default_deps.get())
+
+    from common.api.trip_page import path_for_log
+
+    return serve(
+        request,
+        function="trip_page",
+        settings=_settings,
+        handler=handle,
+        methods=["GET", "HEAD"],
+        log_path=path_for_log,
+    )
+
+
 @functions_framework.cloud_event
 def enrich_places(event: CloudEvent) -> None:
     """Firestore trigger on trips/{tripId} (document.v1.written): enrich edited days; raises only to be retried."""

@@ -1,4 +1,5 @@
-"""`make demo`: sign a demo user up in the Auth emulator, plan a sample trip through plan_trip, print it."""
+"""`make demo`: sign a demo user up in the Auth emulator, plan a sample trip through plan_trip, print it, and end with
+a read-only share link to it (``POST /trips/{id}/links``) that opens the trip's page in a browser."""
 
 from __future__ import annotations
 
@@ -129,6 +130,12 @@ def main() -> int:
         print(f"plan_trip answered {status}: {json.dumps(answer, indent=2)}", file=sys.stderr)
         return 1
     print(render(answer))
+    auth = {"Authorization": f"Bearer {token}"}
+    status, link = _post(f"{env['TRIPS_URL']}/trips/{answer['id']}/links", {"expires_in_days": 30}, auth)
+    if status != 201:
+        print(f"creating the share link answered {status}: {json.dumps(link, indent=2)}", file=sys.stderr)
+        return 1
+    print(f"\nShare link (read-only, no sign-in, works for 30 days; open it in a browser):\n{link['url']}")
     return 0
 
 

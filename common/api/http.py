@@ -156,7 +156,9 @@ def _response(
 REPORTED_ERROR_EVENT = "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
 
 
-def _request_fields(request: flask.Request, function: str, status: int, started: float) -> dict[str, Any]:
+def _request_fields(
+    request: flask.Request, function: str, status: int, started: float, path: str | None = None
+) -> dict[str, Any]:
     """The fields of a request's closing log line: Cloud Logging lifts ``httpRequest`` into the entry (the
     ``http_responses`` and ``http_5xx`` metrics of deploy/observability.json count it); a 5xx line also carries the
     Error Reporting type and service, so its stack trace (in the message) is grouped there."""
@@ -166,7 +168,7 @@ def _request_fields(request: flask.Request, function: str, status: int, started:
         "duration_ms": elapsed,
         "httpRequest": {
             "requestMethod": request.method,
-            "requestUrl": request.path[:500],
+            "requestUrl": (request.path if path is None else path)[:500],
             "status": status,
             "latency": f"{elapsed / 1000:.3f}s",
             "userAgent": (request.headers.get("User-Agent") or "")[:200],
@@ -185,14 +187,18 @@ def serve(
     settings: Settings,
     handler: Callable[[flask.Request], JsonResult],
     methods: Iterable[str],
+    log_path: Callable[[str], str] | None = None,
 ) -> flask.Response:
-    """Run ``handler`` for ``request`` with logging context, CORS and error mapping; return a Flask response."""
+    """Run ``handler`` for ``request`` with logging context, CORS and error mapping; return a Flask response.
+    ``log_path`` turns the path into what the log may show (a path that holds a secret, such as a share link's
+    token, is logged without it)."""
     request_id = request_id_for(request)
     trace = parse_trace_headers(request.headers)
     allowed = {method.upper() for method in methods}
     cors = _cors_headers(request, settings)
     base_headers = {"X-Request-Id": request_id, **cors}
     started = time.monotonic()
+    path = log_path(request.path) if log_path else request.path
     with log_context(function=function, request_id=request_id, **trace):
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             return _response(204, None, base_headers)
@@ -204,7 +210,7 @@ def serve(
                 )
             result = handler(request)
         except AppError as error:
-            fields = _request_fields(request, function, error.http_status, started)
+            fields = _request_fields(request, function, error.http_status, started, path)
             if error.http_status >= 500:
                 logger.error("request failed: %s", error.code, exc_info=True, extra={"fields": fields})
             else:
@@ -213,17 +219,19 @@ def serve(
         except Exception as exc:
             unavailable = backing_service_unavailable(exc)
             if unavailable is not None:
-                fields = _request_fields(request, function, 503, started)
+                fields = _request_fields(request, function, 503, started, path)
                 logger.exception("a backing service is unavailable", extra={"fields": fields})
                 return _response(503, error_envelope(unavailable, request_id), base_headers)
-            logger.exception("unhandled error", extra={"fields": _request_fields(request, function, 500, started)})
+            logger.exception(
+                "unhandled error", extra={"fields": _request_fields(request, function, 500, started, path)}
+            )
             return _response(500, error_envelope(InternalError(), request_id), base_headers)
         logger.info(
             "%s %s -> %d",
             request.method,
-            request.path,
+            path,
             result.status,
-            extra={"fields": _request_fields(request, function, result.status, started)},
+            extra={"fields": _request_fields(request, function, result.status, started, path)},
         )
         return _response(result.status, result.body, {**base_headers, **result.headers}, result.content_type)
 

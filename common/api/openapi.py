@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from common.api.openapi_paths import APP_CHECK_SECURITY, local_servers, trips_paths
+from common.api.openapi_paths import APP_CHECK_SECURITY, local_servers, trip_page_paths, trips_paths
 from common.api.openapi_paths import MODELS as TRIPS_MODELS
 from common.services.health import HealthReport
 from common.services.ops.user_data import UserDataDeletion, UserDataExport
@@ -32,7 +32,8 @@ class ErrorEnvelope(BaseModel):
 
 DEPLOYED_SERVER: dict[str, Any] = {
     "url": "https://{region}-{project}.cloudfunctions.net",
-    "description": "Deployed: every path starts with its function's name (plan_trip, trips, user_data, health)",
+    "description": "Deployed: every path starts with its function's name (plan_trip, trips, user_data, health, "
+    "trip_page)",
     "variables": {
         "region": {"default": "us-central1", "description": "The functions' region"},
         "project": {"default": "your-project-id", "description": "The Google Cloud project id"},
@@ -211,6 +212,10 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             **{
                 path: {"servers": [DEPLOYED_SERVER, *local_servers("trips")], **item}
                 for path, item in trips_paths(REF, common_errors).items()
+            },
+            **{
+                path: {"servers": [DEPLOYED_SERVER, *local_servers("trip_page")], **item}
+                for path, item in trip_page_paths(REF).items()
             },
         },
     }

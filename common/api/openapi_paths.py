@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from common.api.trips import ReplanRequest, ShareList, ShareRequest
 from common.services.trips.editing import TripPatch
 from common.services.trips.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, STATUSES, TripList
+from common.services.trips.models import ShareLink
+from common.services.trips.share_links import CreatedLink, LinkList, LinkRequest
 
 Mode = Literal["validation", "serialization"]
 # Operations an app calls to change or spend something: a Firebase ID token and an App Check token, both.
@@ -19,11 +21,15 @@ MODELS: tuple[tuple[type[BaseModel], Mode], ...] = (
     (ReplanRequest, "validation"),
     (TripList, "serialization"),
     (ShareList, "serialization"),
+    (LinkRequest, "validation"),
+    (CreatedLink, "serialization"),
+    (LinkList, "serialization"),
+    (ShareLink, "serialization"),
 )
 
 
 # The local stack's default ports (scripts/stack; STACK_FUNCTIONS_PORT moves them): one server per function.
-LOCAL_PORTS = {"health": 8201, "plan_trip": 8202, "user_data": 8205, "trips": 8206}
+LOCAL_PORTS = {"health": 8201, "plan_trip": 8202, "user_data": 8205, "trips": 8206, "trip_page": 8209}
 
 
 def local_servers(function: str) -> list[dict[str, Any]]:
@@ -179,4 +185,79 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
                 "responses": {"204": no_content, **write_errors},
             },
         },
+        "/trips/{trip_id}/links": {
+            "parameters": [trip_id],
+            "get": {
+                "operationId": "listShareLinks",
+                "summary": "The trip's read-only share links, oldest first (owner; editors when link_sharing is "
+                "editors); tokens are never shown again",
+                "responses": {
+                    "200": {"description": "The links", "content": _json(ref, "LinkList")},
+                    **{code: errors[code] for code in ("400", "401", "403", "404", "405", "500")},
+                },
+            },
+            "post": {
+                "operationId": "createShareLink",
+                "security": APP_CHECK_SECURITY,
+                "summary": "Create a read-only link anyone can open without signing in (owner; editors when "
+                "link_sharing is editors); the answer is the only time the token is shown",
+                "requestBody": {"required": False, "content": _json(ref, "LinkRequest")},
+                "responses": {
+                    "201": {
+                        "description": "The new link, its token and page URL",
+                        "content": _json(ref, "CreatedLink"),
+                    },
+                    **write_errors,
+                },
+            },
+        },
+        "/trips/{trip_id}/links/{link_id}": {
+            "parameters": [
+                trip_id,
+                _path_parameter("link_id", "The link's id, as listed", {"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+            ],
+            "delete": {
+                "operationId": "revokeShareLink",
+                "security": APP_CHECK_SECURITY,
+                "summary": "Revoke a share link: its page answers 404 at once",
+                "responses": {"204": no_content, **write_errors},
+            },
+        },
+    }
+
+
+def trip_page_paths(ref: str) -> dict[str, Any]:
+    """The public page of a share link (the ``trip_page`` function): HTML, no token needed. Deployed it answers at
+    ``https://REGION-PROJECT.cloudfunctions.net/trip_page/t/{token}`` (the link's ``url``); locally at ``/t/{token}``
+    too."""
+    html = {"text/html": {"schema": {"type": "string"}}}
+    no_store = {"Cache-Control": {"schema": {"type": "string"}, "description": "no-store"}}
+    return {
+        "/trip_page/t/{token}": {
+            "parameters": [_path_parameter("token", "The link's token", {"type": "string", "maxLength": 200})],
+            "get": {
+                "operationId": "getSharedTripPage",
+                "summary": "The shared trip as one HTML page (read-only; no sign-in; nothing about the owner)",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The trip's page",
+                        "headers": {"Content-Security-Policy": {"schema": {"type": "string"}}},
+                        "content": html,
+                    },
+                    "404": {
+                        "description": "The same page for a token that is unknown, revoked or expired (a path the "
+                        "framework cannot route, such as one holding a newline, gets the JSON error envelope)",
+                        "headers": no_store,
+                        "content": {**html, **_json(ref, "ErrorEnvelope")},
+                    },
+                    "405": {"description": "Method not allowed", "content": {"application/json": {}}},
+                    "429": {
+                        "description": "Too many unknown tokens from this client: a page, with Retry-After",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+                        "content": html,
+                    },
+                },
+            },
+        }
     }

@@ -15,6 +15,9 @@ Routes (``n`` is the day number, 1 for the first day):
     POST   /trips/{id}/days/{n}/replan re-plan one day
     POST   /trips/{id}/share           share with a user (owner only)
     DELETE /trips/{id}/share/{uid}     stop sharing (owner only)
+    GET    /trips/{id}/links           the trip's read-only share links (owner; editors if allowed)
+    POST   /trips/{id}/links           create a share link (its token is shown once)
+    DELETE /trips/{id}/links/{link_id} revoke a share link
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Literal
 
 from common.foundation.errors import InvalidRequest, NotFound
 
-RouteKind = Literal["list", "trip", "ics", "replan", "share", "unshare"]
+RouteKind = Literal["list", "trip", "ics", "replan", "share", "unshare", "links", "link"]
 PREFIX = "trips"
 MAX_DOCUMENT_ID_BYTES = 1500
 MAX_UID_CHARS = 128  # Firebase Auth uids (as the OpenAPI document says)
@@ -56,6 +59,8 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("replan", ("{trip_id}", "days", "{day_number}", "replan"), ("POST",)),
     RouteSpec("share", ("{trip_id}", "share"), ("POST",)),
     RouteSpec("unshare", ("{trip_id}", "share", "{share_uid}"), ("DELETE",)),
+    RouteSpec("links", ("{trip_id}", "links"), ("GET", "POST")),
+    RouteSpec("link", ("{trip_id}", "links", "{link_id}"), ("DELETE",)),
 )
 METHODS: dict[RouteKind, tuple[str, ...]] = {route.kind: route.methods for route in ROUTES}
 
@@ -66,6 +71,7 @@ class Route:
     trip_id: str | None = None
     day_number: int | None = None
     share_uid: str | None = None
+    link_id: str | None = None
 
 
 def check_document_id(value: str, what: str) -> str:
@@ -131,6 +137,7 @@ _PARAMETERS: dict[str, Callable[[str], object]] = {
     "trip_id": lambda text: check_document_id(text, "trip_id"),
     "day_number": _day_number,
     "share_uid": _share_uid,
+    "link_id": lambda text: check_document_id(text, "link_id"),
 }
 
 

@@ -23,7 +23,7 @@ from common.foundation.config import Settings
 from common.foundation.errors import InvalidRequest, MethodNotAllowed
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
-from common.services.trips import access, editing, listing, sharing, store
+from common.services.trips import access, editing, listing, share_links, sharing, store
 from common.services.trips.ics import trip_calendar
 from common.services.trips.models import MAX_WISHES, Trip, _problems_from
 from common.services.trips.sharing import ShareList, ShareRequest
@@ -149,6 +149,26 @@ def unshare_trip(call: Call) -> JsonResult:
     return JsonResult(None, status=204)
 
 
+def list_links(call: Call) -> JsonResult:
+    trip = share_links.authorize_links(call.trip, call.caller.uid)
+    return JsonResult(share_links.list_links(call.deps.firestore, trip).model_dump(mode="json"))
+
+
+def create_link(call: Call) -> JsonResult:
+    trip = share_links.authorize_links(call.trip, call.caller.uid)
+    body = call.body(share_links.LinkRequest, "link request") if call.has_body() else share_links.LinkRequest()
+    deps = call.deps
+    created = share_links.create_link(deps.firestore, deps.settings, trip, call.caller.uid, body, deps.clock())
+    return JsonResult(created.model_dump(mode="json"), status=201, headers={"Cache-Control": "no-store"})
+
+
+def revoke_link(call: Call) -> JsonResult:
+    trip = share_links.authorize_links(call.trip, call.caller.uid)
+    assert call.route.link_id is not None
+    share_links.revoke_link(call.deps.firestore, trip, call.route.link_id)
+    return JsonResult(None, status=204)
+
+
 def replan_day(call: Call) -> JsonResult:
     from common.api.async_planning import accept_replan_request, async_enabled, prefers_async
     from common.services.planning.replan import replan_day as replan
@@ -173,6 +193,9 @@ HANDLERS: dict[tuple[str, routing.RouteKind], Handler] = {
     ("POST", "replan"): replan_day,
     ("POST", "share"): share_trip,
     ("DELETE", "unshare"): unshare_trip,
+    ("GET", "links"): list_links,
+    ("POST", "links"): create_link,
+    ("DELETE", "link"): revoke_link,
 }
 
 

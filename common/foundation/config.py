@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from common.foundation.collection_names import SESSIONS, TRIPS, USERS
+from common.foundation.collection_names import SESSIONS, SHARE_LINKS, TRIPS, USERS
 from common.foundation.errors import ConfigError
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -193,6 +193,29 @@ class Settings(BaseSettings):
     trips_url: str | None = Field(
         None, description="Public URL of the trips function: the Location of a planned trip is TRIPS_URL/{id}"
     )
+    trip_page_url: str | None = Field(
+        None, description="Public URL of the trip_page function: a share link is TRIP_PAGE_URL/t/{token}"
+    )
+    share_link_max_days: int = Field(365, ge=1, le=3650, description="The longest expiry a share link may have")
+    share_page_misses_per_window: int = Field(
+        20, ge=1, description="Unknown, revoked or expired tokens one client may ask trip_page for per window"
+    )
+    share_page_requests_per_window: int = Field(
+        300, ge=1, description="Requests one client may send one trip_page instance per window (all answers)"
+    )
+    share_page_window_seconds: int = Field(600, ge=10, le=24 * 3600)
+    share_page_proxy_hops: int = Field(
+        1, ge=0, le=5, description="X-Forwarded-For entries added by trusted proxies (Google's front end adds 1)"
+    )
+    share_page_static_map: bool = Field(
+        False, description="Show each day on a Google Static Maps image (needs MAPS_STATIC_API_KEY)"
+    )
+    maps_static_api_key: SecretStr | None = Field(
+        None, description="A key restricted to the Maps Static API; the page sends no referrer, so sign its URLs"
+    )
+    maps_static_signing_secret: SecretStr | None = Field(
+        None, description="The URL signing secret of that key (Static Maps digital signatures), base64url"
+    )
     enrich_max_event_age_seconds: int = Field(
         3600, ge=60, le=7 * 24 * 3600, description="enrich_places drops older trigger events with a log line"
     )
@@ -219,7 +242,7 @@ class Settings(BaseSettings):
     backup_mode: Literal["managed", "logical"] = "logical"
     backup_bucket: str | None = None
     backup_prefix: str = "firestore-backups"
-    backup_collections: StrList = Field(default_factory=lambda: [TRIPS, SESSIONS, USERS])
+    backup_collections: StrList = Field(default_factory=lambda: [TRIPS, SESSIONS, USERS, SHARE_LINKS])
     backup_snapshot: bool = True  # managed export: a consistent snapshot (snapshot_time = now, to the minute)
     user_export_bucket: str | None = None  # defaults to BACKUP_BUCKET
     user_export_prefix: str = "user-exports"
@@ -276,6 +299,8 @@ class Settings(BaseSettings):
             raise ValueError("GEMINI_PLAN_DEADLINE_SECONDS must be below AGENT_RESPONSE_TIMEOUT")
         if self.gemini_proposal_reserve_seconds >= self.gemini_plan_deadline_seconds:
             raise ValueError("GEMINI_PROPOSAL_RESERVE_SECONDS must be below GEMINI_PLAN_DEADLINE_SECONDS")
+        if self.share_page_static_map and self.maps_static_api_key is None:
+            raise ValueError("SHARE_PAGE_STATIC_MAP needs MAPS_STATIC_API_KEY")
         if self.environment == "production":
             self._refuse_production_placeholders()
         return self

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from common.foundation.collection_names import EXPIRING, SESSIONS, TRIPS
+from common.foundation.collection_names import EXPIRING, SESSIONS, SHARE_LINKS, TRIPS
 
 if TYPE_CHECKING:
     from google.cloud import firestore
@@ -63,6 +63,7 @@ _SAME_TIME_BY_ID: tuple[tuple[str, Direction], ...] = (("id", "DESCENDING"),)
 _TRIPS_API = "common/services/trips/listing.py"
 _CLEANUP = "common/services/ops/cleanup.py"
 _USER_DATA = "common/services/ops/user_data.py"
+_TRIP_STORE = "common/services/trips/store.py"
 
 
 def _trip_queries(kind: Literal["owned", "shared"]) -> list[QuerySpec]:
@@ -137,6 +138,8 @@ QUERIES: dict[str, QuerySpec] = {
         ),
         QuerySpec(name="sessions_of_user", collection=SESSIONS, source=_USER_DATA, equals=("user_id",)),
         QuerySpec(name="sessions_of_users_trip", collection=SESSIONS, source=_USER_DATA, equals=("trip_id",)),
+        QuerySpec(name="links_of_trip", collection=SHARE_LINKS, source=_TRIP_STORE, equals=("trip_id",)),
+        QuerySpec(name="links_created_by", collection=SHARE_LINKS, source=_TRIP_STORE, equals=("created_by",)),
     ]
 }
 

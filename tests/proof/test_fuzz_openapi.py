@@ -118,8 +118,15 @@ def servers(stack: dict[str, str], firestore_project: str) -> Iterator[dict[str,
         function_server("trips", MAIN, "http", env) as trips_url,
         function_server("health", MAIN, "http", env) as health_url,
         function_server("user_data", MAIN, "http", env) as user_data_url,
+        function_server("trip_page", MAIN, "http", env) as trip_page_url,
     ):
-        yield {"plan_trip": plan_url, "trips": trips_url, "health": health_url, "user_data": user_data_url}
+        yield {
+            "plan_trip": plan_url,
+            "trips": trips_url,
+            "health": health_url,
+            "user_data": user_data_url,
+            "trip_page": trip_page_url,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +167,12 @@ def _strategy(operation_id: str, real_trip: str | None) -> st.SearchStrategy[sch
 
 
 def _check_envelope(response: schemathesis.Response) -> None:
-    """An error answer is the envelope, carrying the request id the response names."""
-    if response.status_code < 400:
+    """An error answer is the envelope, carrying the request id the response names (except the share page's 404 and
+    429, which are HTML pages for a browser, as the document says)."""
+    content_types = [
+        value for name, values in response.headers.items() if name.lower() == "content-type" for value in values
+    ]
+    if response.status_code < 400 or any(value.startswith("text/html") for value in content_types):
         return
     body = json.loads(response.content)
     jsonschema.validate(body, schema_for("ErrorEnvelope"))

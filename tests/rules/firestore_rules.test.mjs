@@ -17,7 +17,8 @@ const SHARED = "bob";
 const OTHER = "mallory";
 
 // Every collection the functions write that clients must never touch (names from common/: trips/admission.py,
-// ops/user_data.py, maps/cache.py, ops/backup.py, ops/runs.py, health.py).
+// ops/user_data.py, maps/cache.py, ops/backup.py, ops/runs.py, health.py, trips/store.py and trips/page_limits.py:
+// share links hold token digests and uids of their creators; page misses hold hashed client addresses).
 const SERVER_ONLY_COLLECTIONS = [
   "ai_sessions",
   "quotas",
@@ -28,6 +29,8 @@ const SERVER_ONLY_COLLECTIONS = [
   "backups",
   "ops_runs",
   "_health",
+  "share_links",
+  "share_page_misses",
 ];
 
 const OWN_TRIP = "trip-owned";

@@ -2,9 +2,10 @@
 
 A user's data is: the profile ``users/{uid}``, the trips they own (``trips`` with ``user_id == uid``), their AI
 sessions (``ai_sessions`` with ``user_id == uid``, plus for deletion any session on a trip they own), their quota
-document ``quotas/{uid}``, and their place in other users' trips: trips store ``shared_with: {uid: role}`` and, for
-querying, ``shared_with_uids: [uid, ...]`` (a map key cannot be queried for existence), kept in step by
-``common.api.trips``. Trips shared with the user are found through ``shared_with_uids``.
+document ``quotas/{uid}``, the share links of their trips and those they created on trips shared with them
+(``share_links``: a digest of the token, never the token), and their place in other users' trips: trips store
+``shared_with: {uid: role}`` and, for querying, ``shared_with_uids: [uid, ...]`` (a map key cannot be queried for
+existence), kept in step by ``common.api.trips``. Trips shared with the user are found through ``shared_with_uids``.
 
 Export: one JSON document (values in the lossless form of ``common.services.ops.codec``) written to
 ``gs://USER_EXPORT_BUCKET/USER_EXPORT_PREFIX/{uid}/{time}.json``. The answer carries a V4 signed URL valid for
@@ -34,6 +35,7 @@ from common.foundation.log import get_logger
 from common.foundation.queries import build_query
 from common.services.ops.codec import encode_document, encode_value
 from common.services.ops.runs import schedule_key
+from common.services.trips import store as trip_store
 
 if TYPE_CHECKING:
     import google.cloud.storage as storage
@@ -68,6 +70,10 @@ def collect_user_data(client: firestore.Client, uid: str, now: dt.datetime) -> d
         encode_document(s.id, s.to_dict() or {})
         for s in build_query(client, "sessions_of_user", values={"user_id": uid}).stream()
     ]
+    links = {link.id: link for link in trip_store.links_created_by(client, uid)}
+    for trip in trips:
+        for link in trip_store.links_of_trip(client, trip["id"]):
+            links.setdefault(link.id, link)
     shared = []
     for snapshot in _shared_trips(client, uid):
         roles = (snapshot.to_dict() or {}).get("shared_with") or {}
@@ -81,6 +87,10 @@ def collect_user_data(client: firestore.Client, uid: str, now: dt.datetime) -> d
         "ai_sessions": sorted(sessions, key=lambda item: item["id"]),
         "quota": encode_value(quota.to_dict() or {}) if quota.exists else None,
         "shared_with_me": sorted(shared, key=lambda item: item["trip_id"]),
+        "share_links": sorted(
+            (encode_document(link.id, link.model_dump(mode="python")) for link in links.values()),
+            key=lambda item: item["id"],
+        ),
     }
 
 
@@ -225,6 +235,10 @@ def delete_user_data(
         for snapshot in build_query(client, "sessions_of_users_trip", values={"trip_id": trip.id}).stream():
             sessions[snapshot.reference.path] = snapshot.reference
     counts = {
+        "share_links": sum(trip_store.delete_links_of_trip(client, trip.id) for trip in owned)
+        + delete_in_batches(
+            client, [trip_store.link_ref(client, link.id) for link in trip_store.links_created_by(client, uid)]
+        ),
         "ai_sessions": delete_in_batches(client, sessions.values(), size=DELETE_BATCH_SIZE),
         "trips": delete_in_batches(client, owned, size=DELETE_BATCH_SIZE),
         "shared_trips_left": sum(

@@ -32,6 +32,7 @@ from common.foundation.config import Settings
 from common.foundation.errors import InvalidRequest
 from common.foundation.times import clock_minutes, clock_text
 from common.services.trips.models import (
+    TRANSFER_WORDS,
     CityStay,
     Day,
     LatLng,
@@ -56,7 +57,6 @@ MIDDLING_TRANSFER_MAX_MIN = 360
 SETTLE_MIN = 20  # from the station to the lodging, bags dropped
 MIN_MORNING_MIN = 150  # a morning worth planning: a sight or two and lunch
 MIN_EVENING_MIN = 90  # an evening worth planning: dinner
-MODE_WORDS: dict[str, str] = {"transit": "Train", "drive": "Drive", "flight": "Flight"}
 
 
 @dataclass(frozen=True)
@@ -261,11 +261,13 @@ def transfer_document(
     how_long = _hours_text(route.duration_min)
     if route.estimated:
         label = (
-            f"{MODE_WORDS[route.mode]} from {origin.name} to {destination.name}, about {how_long} door to door "
+            f"{TRANSFER_WORDS[route.mode]} from {origin.name} to {destination.name}, about {how_long} door to door "
             "(our estimate: Google Maps has no train or road route)"
         )
     else:
-        label = f"{MODE_WORDS[route.mode]} from {origin.name} to {destination.name}, {how_long} (Google Maps Routes)"
+        label = (
+            f"{TRANSFER_WORDS[route.mode]} from {origin.name} to {destination.name}, {how_long} (Google Maps Routes)"
+        )
     return Transfer(
         from_city=route.from_index,
         to_city=route.to_index,
@@ -328,7 +330,7 @@ def travel_day(
     elif before is not None and _sights(before):
         theme = f"{before.theme} in {transfer.from_name}, then {transfer.to_name}"
     summary = (
-        f"Travel day: {where}{MODE_WORDS[transfer.mode].lower()} at {transfer.depart}, in {transfer.to_name} at "
+        f"Travel day: {where}{TRANSFER_WORDS[transfer.mode].lower()} at {transfer.depart}, in {transfer.to_name} at "
         f"{transfer.arrive} ({_hours_text(transfer.duration_min)}{', estimated' if transfer.estimated else ''}). "
         f"{sights}, {travel_min} min of local travel, about {total:.0f} {transfer.cost_estimate.currency} with the "
         "transfer."

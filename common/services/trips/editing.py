@@ -23,6 +23,7 @@ from common.services.trips.models import (
     CalendarDate,
     Day,
     EnrichmentReport,
+    LinkSharing,
     Money,
     PlaceName,
     Stop,
@@ -83,6 +84,9 @@ class TripPatch(BaseModel):
     title: Title | None = None
     notes: Notes | None = Field(None, description="Empty text clears the notes")
     days: list[DayEdit] | None = Field(None, max_length=60)
+    link_sharing: LinkSharing | None = Field(
+        None, description="Who may create share links: owner, or editors too (only the owner may change it)"
+    )
 
 
 def version_from_if_match(header: str | None) -> int | None:
@@ -138,8 +142,8 @@ def parse_patch(body: Any, trip: Trip, settings: Settings, if_match: int | None)
         problems = _problems_from(error)
     if patch is not None:
         problems += _rule_problems(patch, trip, settings)
-        if patch.title is None and patch.notes is None and patch.days is None:
-            problems.append({"field": "body", "message": "nothing to change: give title, notes or days"})
+        if patch.title is None and patch.notes is None and patch.days is None and patch.link_sharing is None:
+            problems.append({"field": "body", "message": "nothing to change: give title, notes, days or link_sharing"})
     version = patch.version if patch is not None else None
     if version is not None and if_match is not None and version != if_match:
         problems.append({"field": "version", "message": "differs from If-Match"})
@@ -235,6 +239,8 @@ def patch_fields(trip: Trip, patch: TripPatch, version: int, now: dt.datetime) -
         update["title"] = patch.title
     if patch.notes is not None:
         update["notes"] = patch.notes or None
+    if patch.link_sharing is not None:
+        update["link_sharing"] = patch.link_sharing
     if patch.days is not None:
         if trip.status != "ready":
             raise Conflict("only a ready trip's days can be edited", details=[{"status": trip.status}])
@@ -269,7 +275,7 @@ def apply_edit(
     """Store ``patch`` on the trip in a transaction that authorizes the caller again and checks ``version``."""
 
     def update(current: Trip | None) -> tuple[Trip, list[str]]:
-        access.authorize(current, uid, "edit")
+        access.authorize(current, uid, "share" if patch.link_sharing is not None else "edit")
         assert current is not None
         return patch_fields(current, patch, version, now)
 

@@ -27,6 +27,7 @@ from common.foundation.errors import InvalidRequest
 Pace = Literal["relaxed", "moderate", "packed"]
 Transport = Literal["walk", "transit", "drive"]
 TripStatus = Literal["queued", "planning", "ready", "failed"]
+LinkSharing = Literal["owner", "editors"]
 ProgressStage = Literal["queued", "resolving", "choosing", "scheduling", "describing", "done"]
 
 MAX_WISHES = 300  # characters of a re-plan's wishes for its day
@@ -345,6 +346,7 @@ class TripCity(DocumentPart):
 
 
 TransferMode = Literal["transit", "drive", "flight"]
+TRANSFER_WORDS: dict[str, str] = {"transit": "Train", "drive": "Drive", "flight": "Flight"}  # as a traveller reads it
 
 
 class Transfer(DocumentPart):
@@ -562,6 +564,9 @@ class Trip(DocumentPart):
     title: str | None = None
     notes: str | None = None
     shared_with: dict[str, Literal["viewer", "editor"]] = Field(default_factory=dict, description="uid -> role")
+    link_sharing: LinkSharing = Field(
+        "owner", description="Who may create read-only share links: the owner only, or editors too (owner sets it)"
+    )
     enrichment: EnrichmentReport | None = None
     replanning: Replanning | None = None
     created_at: dt.datetime
@@ -606,3 +611,20 @@ class Trip(DocumentPart):
             first_day=1,
             last_day=days,
         )
+
+
+# ----- share links (``share_links/{id}``) -------------------------------------------------------------------------
+
+
+class ShareLink(BaseModel):
+    """A read-only link to a trip, as stored in ``share_links/{id}`` (with ``expire_at``, the TTL field, beside it:
+    see ``store.create_link``). The id is the SHA-256 of the link's token; the token itself is shown once, when the
+    link is created, and never stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(description="The link id (a digest of its token), for listing and revoking")
+    trip_id: str
+    created_by: str = Field(description="uid of the owner or editor who created it")
+    created_at: dt.datetime
+    expires_at: dt.datetime | None = Field(None, description="When the link stops working; null: until revoked")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from common.foundation.batched_writes import delete_in_batches
-from common.foundation.collection_names import TRIPS
+from common.foundation.collection_names import SHARE_LINKS, TRIPS
 from common.foundation.queries import build_query
 from common.foundation.times import as_utc
 from common.services.trips.models import (
@@ -21,6 +21,7 @@ from common.services.trips.models import (
     PlannerReport,
     Progress,
     ProgressStage,
+    ShareLink,
     Trip,
     TripRequest,
 )
@@ -105,7 +106,8 @@ def update_trip(client: firestore.Client, trip_id: str, change: TripChange) -> T
 
 
 def delete_trip(client: firestore.Client, trip_id: str) -> None:
-    """Delete the trip's ``ai_sessions`` (batched) and then the trip."""
+    """Delete the trip's share links and ``ai_sessions`` (batched), and then the trip."""
+    delete_links_of_trip(client, trip_id)
     while True:
         sessions = list(
             build_query(client, "sessions_of_trip", values={"trip_id": trip_id}, limit=DELETE_BATCH).stream()
@@ -306,3 +308,49 @@ def fail_trip(
     options: dict[str, Any] = {"retry": None, "timeout": QUICK_WRITE_TIMEOUT_SECONDS} if quick else {}
     fields = failed_fields(failure, now, planner=planner, dropped=dropped, warnings=warnings)
     trip_ref(client, trip_id).update(fields, **options)
+
+
+# ----- share links (``share_links/{digest of the token}``) ---------------------------------------------------------
+
+
+def link_ref(client: firestore.Client, link_id: str) -> firestore.DocumentReference:
+    return client.collection(SHARE_LINKS).document(link_id)
+
+
+def create_link(client: firestore.Client, link: ShareLink) -> None:
+    """Store a new link with ``expire_at`` (the field of the TTL policy and of ``cleanup_sessions``) equal to its
+    expiry, so an expired link is deleted some time after it stopped working; one without expiry stays."""
+    link_ref(client, link.id).create({**link.model_dump(mode="python"), "expire_at": link.expires_at})
+
+
+def read_link(client: firestore.Client, link_id: str) -> ShareLink | None:
+    """The stored link, or ``None`` (one document read, whether it exists or not)."""
+    snapshot = link_ref(client, link_id).get()
+    return ShareLink.model_validate(snapshot.to_dict() or {}) if snapshot.exists else None
+
+
+def links_of_trip(client: firestore.Client, trip_id: str, limit: int | None = None) -> list[ShareLink]:
+    """The trip's links, oldest first."""
+    snapshots = build_query(client, "links_of_trip", values={"trip_id": trip_id}, limit=limit).stream()
+    links = [ShareLink.model_validate(snapshot.to_dict() or {}) for snapshot in snapshots]
+    return sorted(links, key=lambda link: (as_utc(link.created_at), link.id))
+
+
+def delete_link(client: firestore.Client, link_id: str) -> None:
+    link_ref(client, link_id).delete()
+
+
+def delete_links_of_trip(client: firestore.Client, trip_id: str) -> int:
+    """Delete every link of the trip (batched); how many went."""
+    deleted = 0
+    while True:
+        snapshots = list(build_query(client, "links_of_trip", values={"trip_id": trip_id}, limit=DELETE_BATCH).stream())
+        deleted += delete_in_batches(client, [snapshot.reference for snapshot in snapshots])
+        if len(snapshots) < DELETE_BATCH:
+            return deleted
+
+
+def links_created_by(client: firestore.Client, uid: str) -> list[ShareLink]:
+    """The links ``uid`` created (on any trip), for a user's export and deletion."""
+    snapshots = build_query(client, "links_created_by", values={"created_by": uid}).stream()
+    return [ShareLink.model_validate(snapshot.to_dict() or {}) for snapshot in snapshots]

@@ -20,6 +20,15 @@ from tests.integration.support import module_env
 
 NOW = dt.datetime.now(dt.UTC)
 TICK = NOW.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+# Collections whose documents carry expire_at, seeded with five expired documents and one current each.
+EXPIRING_SEEDED = (
+    "places_cache",
+    "maps_search_cache",
+    "maps_route_cache",
+    "quotas",
+    "share_links",
+    "share_page_misses",
+)
 
 
 def ago(**delta: float) -> dt.datetime:
@@ -77,7 +86,7 @@ def seeded(firestore_client: firestore.Client) -> None:
         batch.set(firestore_client.collection("ai_sessions").document(doc_id), data)
     for doc_id, data in TRIPS.items():
         batch.set(firestore_client.collection("trips").document(doc_id), data)
-    for collection in ("places_cache", "maps_search_cache", "maps_route_cache", "quotas"):
+    for collection in EXPIRING_SEEDED:
         for index in range(5):
             batch.set(
                 firestore_client.collection(collection).document(f"old-{index}"), {"expire_at": ago(hours=index + 1)}
@@ -122,7 +131,7 @@ def test_counts_per_kind(first_run: dict[str, Any]) -> None:
     assert counts["sessions_over_limit"] == 2
     assert counts["trips_timed_out"] == 2
     assert counts["trips_never_started"] == 1
-    for collection in ("places_cache", "maps_search_cache", "maps_route_cache", "quotas"):
+    for collection in EXPIRING_SEEDED:
         assert counts[f"deleted_{collection}"] == 5
 
 
@@ -176,7 +185,7 @@ def test_queued_trips_no_worker_claimed_fail_after_the_idle_timeout(
 def test_expired_documents_go_and_current_ones_stay(
     first_run: dict[str, Any], firestore_client: firestore.Client
 ) -> None:
-    for collection in ("places_cache", "maps_search_cache", "maps_route_cache", "quotas"):
+    for collection in EXPIRING_SEEDED:
         remaining = [snapshot.id for snapshot in firestore_client.collection(collection).stream()]
         assert remaining == ["current"], collection
 

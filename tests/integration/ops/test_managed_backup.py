@@ -70,7 +70,7 @@ def test_one_export_per_tick_with_its_operation_recorded(
     request = admin.requests[0]
     assert request["name"] == f"projects/{settings.google_cloud_project}/databases/(default)"
     assert request["output_uri_prefix"] == "gs://ops-backups/daily/2026-04-05T03:00:00Z"
-    assert request["collection_ids"] == ["trips", "ai_sessions", "users"]
+    assert request["collection_ids"] == ["trips", "ai_sessions", "users", "share_links"]
     assert request["snapshot_time"] == dt.datetime(2026, 4, 5, 3, 0, tzinfo=dt.UTC)
     assert first["started"] is True
     assert first["operation"].endswith("/operations/op-1")

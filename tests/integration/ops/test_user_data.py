@@ -134,6 +134,7 @@ def test_deleting_the_account_removes_all_of_it_and_only_it(
     response = http.delete(url + "?confirm=true", headers=alice.headers, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["deleted"] == {
+        "share_links": 0,  # her links: tests/integration/trips/test_share_links.py
         "trips": 2,
         "ai_sessions": 3,  # her two, and Bob's session on her trip
         "shared_trips_left": 1,

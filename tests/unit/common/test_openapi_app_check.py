@@ -14,6 +14,8 @@ APP_CHECK_OPERATIONS = {
     "replanDay",
     "shareTrip",
     "unshareTrip",
+    "createShareLink",
+    "revokeShareLink",
     "exportUserData",
     "deleteUserData",
 }

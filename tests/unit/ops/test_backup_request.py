@@ -34,9 +34,9 @@ def test_without_snapshot_no_snapshot_time_is_sent() -> None:
     assert "snapshot_time" not in export_request(settings, BackupTarget.from_settings(settings, TICK), NOW)
 
 
-def test_the_default_collections_are_trips_sessions_and_users() -> None:
+def test_the_default_collections_are_trips_sessions_users_and_share_links() -> None:
     settings = load_settings(backup_bucket="b")
-    assert BackupTarget.from_settings(settings, TICK).collections == ("trips", "ai_sessions", "users")
+    assert BackupTarget.from_settings(settings, TICK).collections == ("trips", "ai_sessions", "users", "share_links")
 
 
 def test_a_bucket_and_valid_collection_ids_are_required() -> None:

@@ -163,7 +163,7 @@ def test_scheduled_jobs_call_their_function_with_oidc_for_the_audience_it_checks
 def test_values_with_commas_use_gcloud_alternate_delimiter() -> None:
     (env,) = _flag(_deploys(_dry_run())["backup_export"], "--set-env-vars")
     assert env.startswith("^|^")
-    assert "BACKUP_COLLECTIONS=trips,ai_sessions,users" in env.split("|")
+    assert "BACKUP_COLLECTIONS=trips,ai_sessions,users,share_links" in env.split("|")
 
 
 def test_iam_grants_only_the_listed_roles(description: dict[str, Any]) -> None:
