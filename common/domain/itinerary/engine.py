@@ -202,6 +202,9 @@ def _plan_days(
             produced_by = Producer.GREEDY
         assert schedule is not None
         schedules[day.index] = _shortest(context, schedule)
+    used = {timed.visit.node_id for schedule in schedules.values() for timed in schedule.visits}
+    for index, schedule in schedules.items():
+        schedules[index] = _fill_waits(context, schedule, visits, used)
     if budget is not None:
         _fit_budget(context, schedules, budget, must_include_ids, drops)
     return _DaysOutcome(schedules=schedules, drops=drops, produced_by=produced_by, hit_time_limit=hit_time_limit)
@@ -214,6 +217,43 @@ def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
         schedule = reordered
     return _evening(context, schedule)
+
+
+def _long_waits(context: PlanningContext, schedule: DaySchedule) -> list[tuple[int, int]]:
+    """(stop index, idle minutes) of the waits still over ``max_idle_minutes`` once ``schedule`` is settled."""
+    limit = context.problem.preferences.max_idle_minutes
+    return [(index, idle) for index, idle in context.waits(context.settle(schedule)) if idle > limit]
+
+
+def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
+    """Fill the long waits settling leaves (before a locked stop, a meal window or an opening time; after a fixed
+    start) with unused sights, while the day has room for one: each round inserts, just before a waiting stop, the
+    sight leaving the least idle time (then the highest priority, then the least travel). ``used`` (places planned
+    on any day) gains what is inserted."""
+    sequence = [timed.visit for timed in schedule.visits]
+    while True:
+        waits = _long_waits(context, schedule)
+        sights = sum(1 for visit in sequence if visit.meal is None)
+        if not waits or sights >= schedule.day.max_stops:
+            return schedule
+        idle_now = sum(idle for _, idle in waits)
+        best: tuple[tuple[int, float, int], list[Visit], DaySchedule] | None = None
+        for position, _ in waits:
+            for visit in visits:
+                if visit.meal is not None or visit.copy or visit.node_id in used:
+                    continue
+                trial = [*sequence[:position], visit, *sequence[position:]]
+                timed = context.schedule(schedule.day, trial)
+                if timed is None:
+                    continue
+                idle = sum(idle for _, idle in _long_waits(context, timed))
+                key = (idle, -visit.place.priority, timed.travel_minutes)
+                if idle < idle_now and (best is None or key < best[0]):
+                    best = (key, trial, timed)
+        if best is None:
+            return schedule
+        _, sequence, schedule = best
+        used.add(next(visit.node_id for visit in sequence if visit.node_id not in used))
 
 
 def _evening(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
@@ -409,15 +449,19 @@ def _wait_warnings(context: PlanningContext, day_index: int, schedule: DaySchedu
     for index, idle in context.waits(schedule):
         if idle <= limit:
             continue
-        timed, previous = schedule.visits[index], schedule.visits[index - 1]
+        timed, previous = schedule.visits[index], (schedule.visits[index - 1] if index else None)
         visit = timed.visit
         starts_when_possible = any(
             low == timed.arrive_minute for low, _ in context.arrival_windows(visit, schedule.day)
         )
-        if starts_when_possible and visit.meal is not None:
+        if context.locked_at(visit, schedule.day) is not None:
+            reason = f"it is locked at {format_clock(timed.arrive_minute)}; free time"
+        elif starts_when_possible and visit.meal is not None:
             reason = f"{visit.meal.value} is served from {format_clock(timed.arrive_minute)}"
         elif starts_when_possible:
             reason = f"it opens at {format_clock(timed.arrive_minute)}"
+        elif previous is None:
+            reason = "free time before it"
         else:
             reason = f"{previous.visit.place.name} cannot start later or stay longer (opening hours); free time"
         warnings.append(

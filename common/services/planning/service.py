@@ -54,6 +54,8 @@ from common.services.trips.models import (
 if TYPE_CHECKING:
     from google.cloud import firestore
 
+    from common.services.planning.replan_from import DayConstraints
+
 logger = get_logger(__name__)
 
 TRANSIT_FARE_USD = 2.5
@@ -275,10 +277,12 @@ def choose_and_schedule(
     *,
     exclude_ids: frozenset[str] = frozenset(),
     on_stage: Callable[[ProgressStage], None] | None = None,
+    constraints: DayConstraints | None = None,
 ) -> PlannedParts:
     """Ask the planner for places, resolve them, schedule the request's dates, validate, and describe.
 
-    ``exclude_ids`` are places the plan must not use (e.g. the other days of a trip when one day is re-planned).
+    ``exclude_ids`` are places the plan must not use (e.g. the other days of a trip when one day is re-planned);
+    ``constraints`` what a re-plan of one day must respect (``replan_from``: start, kept and locked stops).
     """
     request, settings = run.request, deps.settings
     budget_currency = request.budget.currency if request.budget else settings.default_budget_currency
@@ -298,18 +302,37 @@ def choose_and_schedule(
     candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
     avoid_ids, avoid_categories = _resolve_avoid(run, tools)
     candidates = [place for place in candidates if place.id not in exclude_ids]
+    if constraints is not None:
+        candidates = _with_required(run, tools, candidates, constraints.required_ids | constraints.pool_ids)
+        must_ids |= constraints.required_ids
     candidates = cover_meal_areas(run, tools, candidates, exclude_ids)
     candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
 
     if on_stage:
         on_stage("scheduling")
+    extra_nodes = constraints.extra_nodes() if constraints is not None else []
     problem = _problem(
-        run, deps, destination, lodging, candidates, priorities, must_ids, avoid_ids, avoid_categories, budget_currency
+        run,
+        deps,
+        destination,
+        lodging,
+        candidates,
+        priorities,
+        must_ids,
+        avoid_ids,
+        avoid_categories,
+        budget_currency,
+        extra_nodes,
     )
+    if constraints is not None:
+        problem = constraints.shape(problem)
+        constraints.check_locks(problem, {place.id: place.name for place in candidates})
     problem, itinerary = _schedule_on_real_legs(
-        run, deps, destination, _nodes(destination, lodging, candidates), problem
+        run, deps, destination, _nodes(destination, lodging, candidates) + extra_nodes, problem
     )
     violations = validate(problem, itinerary)
+    if violations and constraints is not None:
+        constraints.check_kept(violations)
     if violations:
         logger.error(
             "the plan failed validation",
@@ -435,6 +458,16 @@ def _resolve_avoid(run: PlanningRun, tools: MapsToolBox) -> tuple[set[str], set[
     return ids, categories
 
 
+def _with_required(run: PlanningRun, tools: MapsToolBox, candidates: list[Place], ids: frozenset[str]) -> list[Place]:
+    """``candidates`` and the places of ``ids`` (stops a re-plan keeps, locks or may plan again), fetched when
+    missing."""
+    missing = sorted(ids - {place.id for place in candidates})
+    if not missing:
+        return candidates
+    found = tools.maps.get_places(missing, language_code=run.request.language, usage=run.maps_usage)
+    return [*candidates, *(found[place_id] for place_id in missing if place_id in found)]
+
+
 def _with_needed_details(run: PlanningRun, tools: MapsToolBox, candidates: list[Place]) -> list[Place]:
     """Fetch details only where a stated need depends on them: searches do not ask for the vegetarian and
     accessibility fields (they would raise the price of every search)."""
@@ -480,10 +513,11 @@ def _problem(
     avoid_ids: set[str],
     avoid_categories: set[str],
     budget_currency: str,
+    extra_nodes: list[Waypoint] | None = None,
 ) -> TripProblem:
     """The trip's problem on estimated travel (no Maps call): ``_schedule_on_real_legs`` verifies it."""
     request, settings = run.request, deps.settings
-    nodes = _nodes(destination, lodging, candidates)
+    nodes = _nodes(destination, lodging, candidates) + (extra_nodes or [])
     anchor = nodes[0]
     matrix, _ = estimated_matrix(deps.maps, nodes, request.transport)
     fallback = None
