@@ -62,8 +62,11 @@ def replanned_fields(
         stop.place_id for index, day in enumerate(days) if index != day_index for stop in day.stops if stop.place_id
     )
     not_again = used_elsewhere | {stop.place_id for stop in behind if stop.place_id} | set(options.skip)
-    # Must-includes already on another day stay there; those on this day must stay on it (unless skipped).
-    this_day_names = [stop.name for stop in old_day.stops if stop.place_id not in options.skip]
+    # Must-includes already on another day stay there; those on this day must stay on it (unless skipped or behind).
+    behind_ids = {stop.place_id for stop in behind}
+    this_day_names = [
+        stop.name for stop in old_day.stops if stop.place_id not in options.skip and stop.place_id not in behind_ids
+    ]
     still_wanted = [name for name in request.must_include if any(names_match(name, other) for other in this_day_names)]
     update: dict[str, Any] = {
         "start_date": date,
