@@ -227,33 +227,46 @@ def _long_waits(context: PlanningContext, schedule: DaySchedule) -> list[tuple[i
 
 def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
     """Fill the long waits settling leaves (before a locked stop, a meal window or an opening time; after a fixed
-    start) with unused sights, while the day has room for one: each round inserts, just before a waiting stop, the
-    sight leaving the least idle time (then the highest priority, then the least travel). ``used`` (places planned
-    on any day) gains what is inserted."""
+    start). Each round takes, of the sights that could go just before a waiting stop (an unused one while the day
+    has room for another sight, or one of the day's later sights moved forward, but not an evening sight after
+    dinner), the one leaving the least idle plus travel time (then the highest priority), if that is less than now.
+    ``used`` (places planned on any day) gains what is inserted."""
     sequence = [timed.visit for timed in schedule.visits]
     while True:
         waits = _long_waits(context, schedule)
-        sights = sum(1 for visit in sequence if visit.meal is None)
-        if not waits or sights >= schedule.day.max_stops:
+        if not waits:
             return schedule
-        idle_now = sum(idle for _, idle in waits)
-        best: tuple[tuple[int, float, int], list[Visit], DaySchedule] | None = None
+        lost_now = sum(idle for _, idle in waits) + schedule.travel_minutes
+        room = sum(1 for visit in sequence if visit.meal is None) < schedule.day.max_stops
+        trials: list[tuple[Visit, list[Visit]]] = []
         for position, _ in waits:
-            for visit in visits:
-                if visit.meal is not None or visit.copy or visit.node_id in used:
-                    continue
-                trial = [*sequence[:position], visit, *sequence[position:]]
-                timed = context.schedule(schedule.day, trial)
-                if timed is None:
-                    continue
-                idle = sum(idle for _, idle in _long_waits(context, timed))
-                key = (idle, -visit.place.priority, timed.travel_minutes)
-                if idle < idle_now and (best is None or key < best[0]):
-                    best = (key, trial, timed)
+            if room:
+                trials += [
+                    (visit, [*sequence[:position], visit, *sequence[position:]])
+                    for visit in visits
+                    if visit.meal is None and not visit.copy and visit.node_id not in used
+                ]
+            for later in range(position + 1, len(sequence)):
+                visit = sequence[later]
+                evening = visit.place.category in EVENING_CATEGORIES and any(
+                    earlier.meal == MealKind.DINNER for earlier in sequence[:later]
+                )  # kept for the evening (``_evening``)
+                if visit.meal is None and not evening and context.locked_at(visit, schedule.day) is None:
+                    rest = sequence[:later] + sequence[later + 1 :]
+                    trials.append((visit, [*rest[:position], visit, *rest[position:]]))
+        best: tuple[tuple[int, float], list[Visit], DaySchedule] | None = None
+        for visit, trial in trials:
+            timed = context.schedule(schedule.day, trial)
+            if timed is None:
+                continue
+            lost = sum(idle for _, idle in _long_waits(context, timed)) + timed.travel_minutes
+            key = (lost, -visit.place.priority)
+            if lost < lost_now and (best is None or key < best[0]):
+                best = (key, trial, timed)
         if best is None:
             return schedule
         _, sequence, schedule = best
-        used.add(next(visit.node_id for visit in sequence if visit.node_id not in used))
+        used.update(visit.node_id for visit in sequence)
 
 
 def _evening(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
