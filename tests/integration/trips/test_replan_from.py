@@ -58,6 +58,11 @@ def _as_edit(stop: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"place_id": stop["place_id"], "arrive": stop["arrive"], "depart": stop["depart"], **extra}
 
 
+def _uses_of(day: dict[str, Any], place_id: str) -> list[tuple[str, str, bool]]:
+    """(arrive, depart, locked) of each stop of ``day`` at ``place_id``."""
+    return [(stop["arrive"], stop["depart"], stop["locked"]) for stop in day["stops"] if stop["place_id"] == place_id]
+
+
 def _ahead(day: dict[str, Any]) -> list[dict[str, Any]]:
     return [stop for stop in day["stops"] if clock_minutes(stop["arrive"]) >= clock_minutes(FROM)]
 
@@ -142,8 +147,7 @@ def test_a_locked_stop_survives_a_whole_day_replan_and_a_replan_from_here(
     assert response.status_code == 200, response.text
     whole = response.json()
     print_day("whole day re-planned around a lock", whole["days"][0])
-    kept = [stop for stop in whole["days"][0]["stops"] if stop["place_id"] == sight["place_id"]]
-    assert [(stop["arrive"], stop["depart"], stop["locked"]) for stop in kept] == [(*times, True)]
+    assert _uses_of(whole["days"][0], sight["place_id"]) == [(*times, True)]
     assert stored_day_violations(firestore_client, stack, trip["id"], 0) == []
 
     point = {"lat": 35.0116, "lng": 135.7681}
@@ -152,8 +156,7 @@ def test_a_locked_stop_survives_a_whole_day_replan_and_a_replan_from_here(
     assert response.status_code == 200, response.text
     rest = response.json()["days"][0]
     print_day(f"re-planned from {start} around a lock", rest)
-    kept = [stop for stop in rest["stops"] if stop["place_id"] == sight["place_id"]]
-    assert [(stop["arrive"], stop["depart"], stop["locked"]) for stop in kept] == [(*times, True)]
+    assert _uses_of(rest, sight["place_id"]) == [(*times, True)]
     assert stored_day_violations(firestore_client, stack, trip["id"], 0) == []
 
 
