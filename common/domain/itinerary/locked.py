@@ -3,9 +3,9 @@
 A locked visit (``LockedVisit``) is a must-include whose only arrival time is its locked minute and whose stay is
 exactly its locked length (``PlanningContext.stay_windows``), on its date only; the solver, the greedy fallback,
 settling, re-timing on real legs and repairs therefore never move it. ``apply_locks`` turns locks into that problem;
-``lock_conflicts`` says, before planning, which locks cannot be kept (closed then, outside the day, overlapping
-another lock, out of reach of the day's start, its end or the lock before it), so that the caller reports them
-instead of letting a lock be dropped or moved.
+``lock_conflicts`` says, before planning, which locks cannot be kept (an avoided kind of place, closed then, outside
+the day, overlapping another lock, out of reach of the day's start, its end or the lock before it), so that the
+caller reports them instead of letting a lock be dropped or moved.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ def lock_conflicts(problem: TripProblem) -> dict[str, str]:
             if place is None or not context.travel.has_node(lock.place_id):
                 conflicts[lock.place_id] = "not a place this plan can use"
                 continue
-            if lock.arrive_minute < day.window.start or lock.depart_minute > day.window.end:
+            if place.category in problem.preferences.avoid_categories:
+                conflicts[lock.place_id] = f"a {place.category}, a kind of place the trip avoids"
+            elif lock.arrive_minute < day.window.start or lock.depart_minute > day.window.end:
                 conflicts[lock.place_id] = (
                     f"locked at {when}, outside the day ({format_clock(day.window.start)}-"
                     f"{format_clock(day.window.end)})"

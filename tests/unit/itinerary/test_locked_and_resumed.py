@@ -61,6 +61,14 @@ def test_a_lock_that_cannot_be_kept_is_named_with_the_reason() -> None:
     assert "outside the day" in conflicts["a"]
 
 
+def test_a_lock_on_an_avoided_kind_of_place_is_reported() -> None:
+    bar = place("bar", 300, category="bar")
+    preferences = NO_MEALS.model_copy(update={"avoid_categories": ["bar"], "avoid_place_ids": ["bar"]})
+    locked = apply_locks(problem([bar], preferences=preferences), [_lock("bar", 20 * 60, 21 * 60)])
+    assert locked.preferences.avoid_place_ids == [], "a lock overrides avoiding that one place"
+    assert "avoids" in lock_conflicts(locked)["bar"]
+
+
 def test_two_locks_overlapping_are_reported() -> None:
     places = [place("a", 300), place("b", 500)]
     locks = [_lock("a", 10 * 60, 11 * 60), _lock("b", 10 * 60 + 30, 11 * 60 + 30)]
