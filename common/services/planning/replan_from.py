@@ -3,8 +3,8 @@ move (locked stops), and what it changed.
 
 Policies (the issue left them open):
 - Stops are named by ``place_id`` in ``keep`` and ``skip``; each must name a stop of the day, none both, a locked
-  stop cannot be skipped (unlock it first) and, with ``from``, a stop already behind cannot be skipped. Every
-  problem is listed in one 400.
+  stop cannot be skipped (unlock it first) and, with ``from``, a stop already behind cannot be skipped (keeping
+  one is accepted: it stays as it was). Every problem is listed in one 400.
 - ``from.time`` must lie before the end of the day window of the trip's pace; ``from.location`` must lie within the
   search radius of the destination (``default_search_radius`` km).
 - Behind the traveller at ``from.time``: every stop that departs by then, exactly as it was. A stop in progress at
