@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.plan_bench import CITIES, _admin_calls, _deps_factory, _delta, _minute, day_quality, percentile, usd_per_plan
+from bench.plan_bench import CITIES, _admin_calls, _delta, _deps_factory, _minute, day_quality, percentile, usd_per_plan
 
 OUTPUT_PATH = Path(__file__).resolve().parent / "out" / "replan.json"
 FROM = "14:30"
@@ -51,10 +51,22 @@ def _lock_body(trip: Any) -> dict[str, Any] | None:
     day = trip.days[1]
     for stop in day.stops:
         if not stop.meal and clock_minutes(stop.arrive) >= _minute(LOCK_AFTER) and stop.place_id:
-            stops = [{"place_id": other.place_id, "arrive": other.arrive, "depart": other.depart} for other in day.stops]
+            stops: list[dict[str, Any]] = [
+                {"place_id": other.place_id, "arrive": other.arrive, "depart": other.depart} for other in day.stops
+            ]
             stops[day.stops.index(stop)]["locked"] = True
             return {"version": trip.version, "days": [{"date": day.date.isoformat(), "stops": stops}]}
     return None
+
+
+def _store_as(deps: Any, trip: Any) -> None:
+    """Store ``trip``'s days and version (each re-plan starts from the same planned, or locked, day)."""
+    from common.services.trips import store
+
+    def put(_current: Any) -> tuple[Any, tuple[str, ...]]:
+        return trip, ("days", "version")
+
+    store.update_trip(deps.firestore, trip.id, put)
 
 
 def run(deps: Any, endpoint: str) -> dict[str, Any]:
@@ -95,7 +107,7 @@ def run(deps: Any, endpoint: str) -> dict[str, Any]:
             options = ReplanOptions.model_validate({"from": {"time": FROM, "location": point}})
             kinds.append(("from 14:30, lock", locked_trip, options))
         for kind, source, options in kinds:
-            store.update_trip(deps.firestore, trip.id, lambda _current, source=source: (source, ("days", "version")))
+            _store_as(deps, source)
             calls_before = _admin_calls(endpoint)
             started = time.perf_counter()
             try:
