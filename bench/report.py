@@ -657,6 +657,57 @@ def multicity_section() -> list[str]:
     return lines
 
 
+def replan_section() -> list[str]:
+    lines = ["## Re-planning the rest of a day (bench/replan_bench.py)", ""]
+    data = _load("replan")
+    if data is None:
+        return lines + _missing("replan", ".venv/bin/python -m bench.replan_bench")
+    lines += [
+        "A two-day trip per catalogue city (offline planner, moderate pace, transit), private zero-latency stand-ins, "
+        "in-process `replan_day`; day 2 re-planned three ways from the planned trip: the whole day (first, so it "
+        "warms the Maps cache the others reuse), from 14:30 at a point 300 m from the stop the traveller is at, and "
+        "the same with the first sight after 16:00 locked. The day is read from the rest planned from the point "
+        "(the whole day for the baseline): dinner kept when it was ahead, waits over 60 minutes between stops.",
+        "",
+    ]
+    rows = []
+    for kind, summary in data["summary"].items():
+        rows.append(
+            [
+                kind,
+                summary["replans"],
+                summary["failed"],
+                summary["ms_p50"],
+                summary["ms_p95"],
+                summary["upstream_calls_mean"],
+                summary["usd_per_1000"],
+                summary["dinner_kept_when_ahead"],
+                summary["days_with_gap_over_60"],
+                summary["days_with_unexplained_gap_over_60"],
+                summary["locks_kept"],
+                summary["median_end"],
+            ]
+        )
+    lines += _table(
+        [
+            "re-plan",
+            "re-plans",
+            "failed",
+            "p50 ms",
+            "p95 ms",
+            "upstream Maps calls",
+            "Maps USD per 1,000",
+            "dinner kept (when ahead)",
+            "days with a wait > 60 min",
+            "unexplained",
+            "locks kept",
+            "median end",
+        ],
+        rows,
+    )
+    return lines
+
+
 def render() -> str:
     lines = [
         "# Benchmark report",
@@ -678,6 +729,7 @@ def render() -> str:
         async_section,
         weather_section,
         multicity_section,
+        replan_section,
     ):
         lines += section()
     return "\n".join(lines).rstrip() + "\n"
@@ -695,6 +747,7 @@ SECTIONS = {
     "async": async_section,
     "weather": weather_section,
     "multicity": multicity_section,
+    "replan": replan_section,
 }
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import flask
 
     from common.services.planning.service import PlanningDeps
-    from common.services.trips.models import Trip
+    from common.services.trips.models import ReplanOptions, Trip
 
 
 def prefers_async(request: flask.Request) -> bool:
@@ -54,12 +54,19 @@ def work_plan_task(request: flask.Request, settings: Settings, deps: PlanningDep
 
 
 def accept_replan_request(
-    deps: PlanningDeps, settings: Settings, trip: Trip, uid: str, day_number: int, wishes: str | None
+    deps: PlanningDeps,
+    settings: Settings,
+    trip: Trip,
+    uid: str,
+    day_number: int,
+    wishes: str | None,
+    options: ReplanOptions | None = None,
 ) -> JsonResult:
     """202 with the trip whose ``replanning`` is ``queued``; the worker re-plans the day."""
     from common.foundation.clients import tasks_client
     from common.services.planning.queued import accept_replan, cloud_tasks_enqueuer
 
-    stored = accept_replan(deps, trip, uid, day_number, wishes, cloud_tasks_enqueuer(settings, tasks_client.get))
+    enqueue = cloud_tasks_enqueuer(settings, tasks_client.get)
+    stored = accept_replan(deps, trip, uid, day_number, wishes, enqueue, options)
     headers = {"Location": trip_location(settings, trip.id), "Preference-Applied": "respond-async"}
     return JsonResult(stored.api_view(), status=202, headers=headers)

@@ -139,6 +139,10 @@ def trips_paths(ref: str, errors: dict[str, Any]) -> dict[str, Any]:
                 "operationId": "replanDay",
                 "security": APP_CHECK_SECURITY,
                 "summary": "Re-plan one day (owner or editor); other days stay; counted against the plan quota",
+                "description": "The whole day, or with `from` only the rest of it from where and when the traveller "
+                "is (the stops behind stay as they were); `keep` and `skip` name stops of the day by place id; "
+                "locked stops keep their place and times (409 naming those that cannot be kept). The day's "
+                "`changes` say what changed.",
                 "parameters": [
                     {
                         "name": "Prefer",

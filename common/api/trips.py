@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from common.api import routing
 from common.api.http import JsonResult, read_json_body
@@ -25,7 +25,7 @@ from common.foundation.log import get_logger
 from common.foundation.times import utc_now
 from common.services.trips import access, editing, listing, share_links, sharing, store
 from common.services.trips.ics import trip_calendar
-from common.services.trips.models import MAX_WISHES, Trip, _problems_from
+from common.services.trips.models import ReplanOptions, Trip, _problems_from
 from common.services.trips.sharing import ShareList, ShareRequest
 from common.services.trips.users import FirebaseUsers, UserDirectory
 
@@ -40,10 +40,9 @@ logger = get_logger(__name__)
 __all__ = ["ReplanRequest", "ShareList", "ShareRequest", "TripsDeps", "default_deps", "handle"]
 
 
-class ReplanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    wishes: str | None = Field(None, max_length=MAX_WISHES, description="What this day should have, in a few words")
+class ReplanRequest(ReplanOptions):
+    """Re-plan a day: the whole day, or with ``from`` only the rest of it from where and when the traveller is;
+    ``keep`` and ``skip`` name stops of the day by place id. Locked stops keep their place and times."""
 
 
 @dataclass(frozen=True)
@@ -175,12 +174,14 @@ def replan_day(call: Call) -> JsonResult:
 
     trip = call.authorized("replan")
     assert call.route.day_number is not None
-    wishes = call.body(ReplanRequest, "request").wishes if call.has_body() else None
+    body = call.body(ReplanRequest, "request") if call.has_body() else ReplanRequest()
+    options = ReplanOptions.model_validate(body.model_dump(by_alias=True))
+    wishes = options.wishes
     if prefers_async(call.request) and async_enabled(call.deps.settings):  # 202; plan_worker re-plans the day
         return accept_replan_request(
-            call.deps.planning(), call.deps.settings, trip, call.caller.uid, call.route.day_number, wishes
+            call.deps.planning(), call.deps.settings, trip, call.caller.uid, call.route.day_number, wishes, options
         )
-    updated = replan(call.deps.planning(), trip, call.caller.uid, call.route.day_number, wishes)
+    updated = replan(call.deps.planning(), trip, call.caller.uid, call.route.day_number, wishes, options)
     return JsonResult(updated.api_view(), headers=_etag(updated))
 
 

@@ -204,6 +204,9 @@ def _plan_days(
             produced_by = Producer.GREEDY
         assert schedule is not None
         schedules[day.index] = _shortest(context, schedule)
+    used = {timed.visit.node_id for schedule in schedules.values() for timed in schedule.visits}
+    for index, schedule in schedules.items():
+        schedules[index] = _fill_waits(context, schedule, visits, used)
     if budget is not None:
         _fit_budget(context, schedules, budget, must_include_ids, drops)
     return _DaysOutcome(
@@ -222,6 +225,56 @@ def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
         schedule = reordered
     return _evening(context, schedule)
+
+
+def _long_waits(context: PlanningContext, schedule: DaySchedule) -> list[tuple[int, int]]:
+    """(stop index, idle minutes) of the waits still over ``max_idle_minutes`` once ``schedule`` is settled."""
+    limit = context.problem.preferences.max_idle_minutes
+    return [(index, idle) for index, idle in context.waits(context.settle(schedule)) if idle > limit]
+
+
+def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
+    """Fill the long waits settling leaves (before a locked stop, a meal window or an opening time; after a fixed
+    start). Each round takes, of the sights that could go just before a waiting stop (an unused one while the day
+    has room for another sight, or one of the day's later sights moved forward, but not an evening sight after
+    dinner), the one leaving the least idle plus travel time (then the highest priority), if that is less than now.
+    ``used`` (places planned on any day) gains what is inserted."""
+    sequence = [timed.visit for timed in schedule.visits]
+    while True:
+        waits = _long_waits(context, schedule)
+        if not waits:
+            return schedule
+        lost_now = sum(idle for _, idle in waits) + schedule.travel_minutes
+        room = sum(1 for visit in sequence if visit.meal is None) < schedule.day.max_stops
+        trials: list[tuple[Visit, list[Visit]]] = []
+        for position, _ in waits:
+            if room:
+                trials += [
+                    (visit, [*sequence[:position], visit, *sequence[position:]])
+                    for visit in visits
+                    if visit.meal is None and not visit.copy and visit.node_id not in used
+                ]
+            for later in range(position + 1, len(sequence)):
+                visit = sequence[later]
+                evening = visit.place.category in EVENING_CATEGORIES and any(
+                    earlier.meal == MealKind.DINNER for earlier in sequence[:later]
+                )  # kept for the evening (``_evening``)
+                if visit.meal is None and not evening and context.locked_at(visit, schedule.day) is None:
+                    rest = sequence[:later] + sequence[later + 1 :]
+                    trials.append((visit, [*rest[:position], visit, *rest[position:]]))
+        best: tuple[tuple[int, float], list[Visit], DaySchedule] | None = None
+        for visit, trial in trials:
+            timed = context.schedule(schedule.day, trial)
+            if timed is None:
+                continue
+            lost = sum(idle for _, idle in _long_waits(context, timed)) + timed.travel_minutes
+            key = (lost, -visit.place.priority)
+            if lost < lost_now and (best is None or key < best[0]):
+                best = (key, trial, timed)
+        if best is None:
+            return schedule
+        _, sequence, schedule = best
+        used.update(visit.node_id for visit in sequence)
 
 
 def _evening(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
@@ -434,15 +487,19 @@ def _wait_warnings(context: PlanningContext, day_index: int, schedule: DaySchedu
     for index, idle in context.waits(schedule):
         if idle <= limit:
             continue
-        timed, previous = schedule.visits[index], schedule.visits[index - 1]
+        timed, previous = schedule.visits[index], (schedule.visits[index - 1] if index else None)
         visit = timed.visit
         starts_when_possible = any(
             low == timed.arrive_minute for low, _ in context.arrival_windows(visit, schedule.day)
         )
-        if starts_when_possible and visit.meal is not None:
+        if context.locked_at(visit, schedule.day) is not None:
+            reason = f"it is locked at {format_clock(timed.arrive_minute)}; free time"
+        elif starts_when_possible and visit.meal is not None:
             reason = f"{visit.meal.value} is served from {format_clock(timed.arrive_minute)}"
         elif starts_when_possible:
             reason = f"it opens at {format_clock(timed.arrive_minute)}"
+        elif previous is None:
+            reason = "free time before it"
         else:
             reason = f"{previous.visit.place.name} cannot start later or stay longer (opening hours); free time"
         warnings.append(

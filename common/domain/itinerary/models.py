@@ -198,6 +198,25 @@ class TransportCosts(_Frozen):
     drive_cost_per_km: float = Field(default=0.0, ge=0)
 
 
+class LockedVisit(_Frozen):
+    """A stop the traveller locked: this place, on this date, exactly at these times (never moved by the engine)."""
+
+    place_id: str = Field(min_length=1)
+    date: dt.date
+    arrive_minute: ClockMinute
+    depart_minute: ClockMinute
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LockedVisit:
+        if self.depart_minute <= self.arrive_minute:
+            raise ValueError("a locked visit must end after it starts")
+        return self
+
+    @property
+    def stay(self) -> int:
+        return self.depart_minute - self.arrive_minute
+
+
 class Preferences(_Frozen):
     pace: Pace = Pace.MODERATE
     day_window: TimeWindow | None = Field(default=None, description="overrides the pace's default window")
@@ -214,6 +233,14 @@ class Preferences(_Frozen):
     budget_limit: float | None = Field(default=None, ge=0, description="whole group, whole trip")
     reduced_walking: bool = Field(default=False, description="walk legs over max_walk_minutes use the fallback")
     max_walk_minutes: int = Field(default=15, ge=0)
+    fixed_start: bool = Field(
+        default=False,
+        description="the traveller is already out at the day window's start (the rest of a day re-planned from where"
+        " they are): the day cannot start later, and waiting before its first stop is idle time",
+    )
+    locked: list[LockedVisit] = Field(
+        default_factory=list, description="stops fixed in place and time (``common.domain.itinerary.locked``)"
+    )
 
 
 class TripProblem(_Frozen):
@@ -317,9 +344,19 @@ class Stop(_Frozen):
         return format_clock(self.depart_minute)
 
 
+class ResumePoint(_Frozen):
+    """Where the traveller is when the rest of a day was re-planned: stops from ``before_stop`` on start from
+    ``node_id`` at ``minute`` (the stops before it are behind them; the validator does not link the two parts)."""
+
+    node_id: str = Field(min_length=1)
+    minute: ClockMinute
+    before_stop: int = Field(ge=0)
+
+
 class DayPlan(_Frozen):
     date: dt.date
     stops: list[Stop] = Field(default_factory=list)
+    resume: ResumePoint | None = None
     start_minute: int | None = Field(default=None, description="leaving the start node")
     end_minute: int | None = Field(default=None, description="reaching the end node")
     leg_to_end: Leg | None = None

@@ -10,6 +10,7 @@ from common.domain.itinerary.clusters import Point, balanced_clusters, centre, d
 from common.domain.itinerary.hours import Interval, visit_start_windows
 from common.domain.itinerary.models import (
     Leg,
+    LockedVisit,
     MealKind,
     Place,
     TimeWindow,
@@ -143,6 +144,15 @@ def leg_cost(leg: Leg, transport: TransportCosts, travellers: int) -> float:
     return 0.0
 
 
+def _locked_window(lock: LockedVisit | None, stay: int, windows: list[Interval]) -> list[Interval]:
+    """A locked place arrives exactly at its locked minute and stays exactly its locked time, on its date only, and
+    only where its hours (and meal window) allow that; otherwise it cannot be planned (the caller reports it)."""
+    if lock is None or stay != lock.stay:
+        return []
+    minute = lock.arrive_minute
+    return [(minute, minute)] if any(low <= minute <= high for low, high in windows) else []
+
+
 def meal_required(day_window: TimeWindow, meal_window: TimeWindow, min_overlap: int) -> bool:
     overlap = min(day_window.end, meal_window.end) - max(day_window.start, meal_window.start)
     return overlap >= min_overlap
@@ -154,10 +164,12 @@ class PlanningContext:
     travel: TravelTable = field(init=False)
     days: list[DayContext] = field(init=False)
     _windows: dict[tuple[str, MealKind | None, int], list[Interval]] = field(init=False, default_factory=dict)
+    _locks: dict[tuple[str, dt.date], LockedVisit] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.travel = TravelTable(self.problem)
         problem = self.problem
+        self._locks = {(lock.place_id, lock.date): lock for lock in problem.preferences.locked}
         window = problem.day_window
         meals = problem.required_meals()
         self.days = [
@@ -190,7 +202,14 @@ class PlanningContext:
                 for low, high in windows
                 if max(low, meal_window.start) <= min(high, meal_window.end)
             ]
+        if self._locks and any(place_id == visit.place.id for place_id, _ in self._locks):
+            return _locked_window(self._locks.get((visit.place.id, day.date)), stay, windows)
         return windows
+
+    def locked_at(self, visit: Visit, day: DayContext) -> int | None:
+        """The minute ``visit`` is locked at on ``day``, or None."""
+        lock = self._locks.get((visit.place.id, day.date))
+        return lock.arrive_minute if lock is not None else None
 
     def settle(self, schedule: DaySchedule) -> DaySchedule:
         """The same stops in the same order with the waits between them closed where the places allow it.
@@ -216,7 +235,8 @@ class PlanningContext:
                     stay[index - 1] = longer
                     break
                 extra -= 5 if extra > 5 else extra
-        for index in range(len(visits) - 2, -1, -1):
+        # With a fixed start the traveller is already out: moving the stops later would only move the wait first.
+        for index in range(-1 if self.problem.preferences.fixed_start else len(visits) - 2, -1, -1):
             bound = arrive[index + 1] - visits[index + 1].leg.minutes - stay[index]
             if bound <= arrive[index]:
                 continue
@@ -235,8 +255,14 @@ class PlanningContext:
         return DaySchedule(day=day, visits=settled, leg_to_end=schedule.leg_to_end, end_minute=schedule.end_minute)
 
     def waits(self, schedule: DaySchedule) -> list[tuple[int, int]]:
-        """(stop index, idle minutes) before every stop the traveller reaches before it can start."""
+        """(stop index, idle minutes) before every stop the traveller reaches before it can start (the first stop
+        too when the start is fixed)."""
         found = []
+        if self.problem.preferences.fixed_start and schedule.visits:
+            first = schedule.visits[0]
+            idle = first.arrive_minute - first.leg.minutes - schedule.day.window.start
+            if idle > 0:
+                found.append((0, idle))
         for index in range(1, len(schedule.visits)):
             previous, timed = schedule.visits[index - 1], schedule.visits[index]
             idle = timed.arrive_minute - previous.depart_minute - timed.leg.minutes

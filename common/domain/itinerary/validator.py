@@ -41,6 +41,7 @@ RULES = (
     "place_repeated",
     "budget_exceeded",
     "idle_gap",
+    "locked",
 )
 
 _Span = tuple[dt.datetime, dt.datetime]
@@ -213,7 +214,11 @@ class _Checker:
             warning.code == WarningCode.IDLE_GAP and warning.day_index == day_index for warning in self.plan.warnings
         )
         position, free_from = anchor.start_node_id, None
+        resume = day.resume
         for stop_index, stop in enumerate(day.stops):
+            if resume is not None and stop_index == resume.before_stop:
+                # The rest of the day was re-planned from where the traveller was: travel counts from there.
+                position, free_from = resume.node_id, max(resume.minute, free_from or 0)
             place = self.places.get(stop.place_id)
             if place is None:
                 yield Violation(rule="unknown_place", day_index=day_index, stop_index=stop_index, message=stop.place_id)
@@ -312,7 +317,29 @@ class _Checker:
                     message=f"no {meal.value} between {_clock(meal_window.start)} and {_clock(meal_window.end)}",
                 )
 
+    def check_locks(self) -> Iterator[Violation]:
+        """Every locked visit on a day of the plan is there, at exactly its locked times."""
+        days = {day.date: (index, day) for index, day in enumerate(self.plan.days)}
+        for lock in self.preferences.locked:
+            if lock.date not in days:
+                continue
+            day_index, day = days[lock.date]
+            kept = any(
+                stop.place_id == lock.place_id
+                and (stop.arrive_minute, stop.depart_minute) == (lock.arrive_minute, lock.depart_minute)
+                for stop in day.stops
+            )
+            if not kept:
+                yield Violation(
+                    rule="locked",
+                    day_index=day_index,
+                    stop_index=None,
+                    message=f"{lock.place_id} is locked at {_clock(lock.arrive_minute)}-{_clock(lock.depart_minute)}"
+                    " and is not planned then",
+                )
+
     def check_trip(self, visited: dict[str, int]) -> Iterator[Violation]:
+        yield from self.check_locks()
         warnings = self.plan.warnings
         warned = {warning.place_id for warning in warnings if warning.code == WarningCode.MUST_INCLUDE_DROPPED}
         for place_id in self.preferences.must_include_ids:

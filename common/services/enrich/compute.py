@@ -181,7 +181,7 @@ class TripEnricher:
         for stop, place in zip(working.day.stops, working.places, strict=True):
             if place is None:
                 stop.travel_from_previous = None
-                if stop.timing == "auto":
+                if stop.timing == "auto" and not stop.locked:
                     stop.arrive = clock_text(free_from)
                     stop.depart = clock_text(free_from + (stop.duration_min or 60))
                 free_from = clock_minutes(stop.depart)
@@ -193,7 +193,7 @@ class TripEnricher:
                 else TravelLeg(mode=travel.mode.value, duration_min=travel.minutes, distance_m=travel.metres)
             )
             travel_total += travel.minutes if travel else 0
-            if stop.timing == "auto":
+            if stop.timing == "auto" and not stop.locked:  # a locked stop keeps its times: never moved
                 arrive = free_from + (travel.minutes if travel else 0)
                 stop.arrive = clock_text(arrive)
                 stop.depart = clock_text(arrive + max(MIN_VISIT_MIN, place.visit_minutes))
@@ -255,7 +255,8 @@ class TripEnricher:
                 message = "already on this day"
             text = f"{RULE_WORDS.get(violation.rule, violation.rule)}: {message}"
             if violation.stop_index is not None and violation.stop_index < len(planned):
-                stops[planned[violation.stop_index]].warnings.append(text)
+                stop = stops[planned[violation.stop_index]]
+                stop.warnings.append(f"locked, not moved: {text}" if stop.locked else text)
             else:
                 day_warnings.append(text)
         working.day.warnings = day_warnings

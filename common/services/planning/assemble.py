@@ -158,7 +158,7 @@ def assemble_trip(
             Day(
                 date=day.date,
                 theme=theme[:80],
-                summary=_day_summary(len(stops), day.travel_minutes, day.cost, budget_currency),
+                summary=day_summary(len(stops), day.travel_minutes, day.cost, budget_currency),
                 stops=stops,
                 travel_min=day.travel_minutes,
                 cost_estimate=_money(day.cost, budget_currency),
@@ -228,7 +228,7 @@ def _day_costs(day: DayPlan) -> dict[str, float]:
     }
 
 
-def _day_summary(stops: int, travel_minutes: int, cost: float, currency: str) -> str:
+def day_summary(stops: int, travel_minutes: int, cost: float, currency: str) -> str:
     if stops == 0:
         return "A free day: nothing scheduled."
     return f"{stops} stop{'s' if stops != 1 else ''}, {travel_minutes} min of travel, about {cost:.0f} {currency}."

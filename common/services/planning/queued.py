@@ -35,7 +35,7 @@ from common.services.planning.service import (
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.trips import access, store
 from common.services.trips.admission import SessionKind
-from common.services.trips.models import Failure, Replanning, Trip
+from common.services.trips.models import Failure, Replanning, ReplanOptions, Trip
 
 logger = get_logger(__name__)
 
@@ -131,11 +131,18 @@ def run_plan_task(payload: Any, deps: PlanningDeps, *, delivery: str | None = No
 
 
 def accept_replan(
-    deps: PlanningDeps, trip: Trip, uid: str, day_number: int, wishes: str | None, enqueue: Enqueue
+    deps: PlanningDeps,
+    trip: Trip,
+    uid: str,
+    day_number: int,
+    wishes: str | None,
+    enqueue: Enqueue,
+    options: ReplanOptions | None = None,
 ) -> Trip:
     """Admit a re-plan of day ``day_number`` (1-based) as the synchronous path does, mark it ``queued`` on the trip
-    (``replanning``) and enqueue it; the worker re-plans the day. 409 while another re-plan of the trip is pending."""
-    check_replannable(trip, day_number)
+    (``replanning``, with the request's ``options``) and enqueue it; the worker re-plans the day. 409 while another
+    re-plan of the trip is pending."""
+    check_replannable(trip, day_number, options, deps)
     _refuse_if_pending(trip)  # before admission: a refused request spends no quota (checked again when stored)
     session = PlanningSession.admit(
         deps.firestore, deps.settings, deps.clock, user_id=uid, trip_id=trip.id, kind="replan"
@@ -147,6 +154,7 @@ def accept_replan(
         requested_at=now,
         updated_at=now,
         wishes=wishes,
+        options=options,
         session_id=session.session_id,
         requested_by=uid,
     )
@@ -188,7 +196,9 @@ def _run_replan(task: PlanTask, trip: Trip, outcome: str, deps: PlanningDeps) ->
     )
     uid = replanning.requested_by or trip.user_id
     try:
-        replan_admitted(deps, trip, uid, replanning.day, replanning.wishes, session, replanning)
+        replan_admitted(
+            deps, trip, uid, replanning.day, replanning.wishes, session, replanning, options=replanning.options
+        )
     except Exception as error:
         cause = failure_cause(error)
         if cause.firestore_down:

@@ -12,10 +12,17 @@ from common.domain.maps import Destination, LatLng
 from common.domain.maps.names import names_match
 from common.foundation.errors import Conflict, InvalidRequest, NotFound
 from common.services.planning.cities import arrival_window, rejoined_day
+from common.services.planning.replan_from import (
+    check_options,
+    day_changes,
+    day_constraints,
+    joined_day,
+    with_locks_marked,
+)
 from common.services.planning.service import PlanningDeps, PlanningRun, choose_and_schedule
 from common.services.planning.session import PlanningSession, failure_cause
 from common.services.trips import access, day_inputs, store
-from common.services.trips.models import MAX_WISHES, Day, EnrichmentReport, Replanning, Trip
+from common.services.trips.models import MAX_WISHES, Day, EnrichmentReport, Replanning, ReplanOptions, Trip
 
 
 def _destination(trip: Trip, day_index: int) -> Destination:
@@ -32,15 +39,22 @@ def _destination(trip: Trip, day_index: int) -> Destination:
     )
 
 
-def replanned_fields(trip: Trip, day_index: int, wishes: str | None, deps: PlanningDeps) -> Trip:
+def replanned_fields(
+    trip: Trip, day_index: int, wishes: str | None, deps: PlanningDeps, options: ReplanOptions | None = None
+) -> Trip:
     """The trip after re-planning day ``day_index`` (days, budget, dropped, warnings, planner changed).
 
-    ``wishes`` (free text, bounded) is passed to the planner as one more interest for that day. Quotas and the
-    session are the caller's business.
+    ``wishes`` (free text, bounded) is passed to the planner as one more interest for that day. ``options`` (the
+    request's ``from``, ``keep`` and ``skip``; ``replan_from``) re-plan only the rest of the day, keep or drop
+    stops; locked stops keep their place and times. Quotas and the session are the caller's business.
     """
     days = list(trip.days)
     if not 0 <= day_index < len(days):
         raise InvalidRequest("no such day", details=[{"field": "day", "message": f"must be 0 to {len(days) - 1}"}])
+    options = options or ReplanOptions(wishes=wishes)
+    wishes = options.wishes if options.wishes is not None else wishes
+    old_day = days[day_index]
+    constraints, behind = day_constraints(trip, old_day, options, deps.settings)
     request = trip.request
     date = days[day_index].date
     interests = list(request.interests)
@@ -49,8 +63,12 @@ def replanned_fields(trip: Trip, day_index: int, wishes: str | None, deps: Plann
     used_elsewhere = frozenset(
         stop.place_id for index, day in enumerate(days) if index != day_index for stop in day.stops if stop.place_id
     )
-    # Must-includes already on another day stay there; those on this day must stay on it.
-    this_day_names = [stop.name for stop in days[day_index].stops]
+    not_again = used_elsewhere | {stop.place_id for stop in behind if stop.place_id} | set(options.skip)
+    # Must-includes already on another day stay there; those on this day must stay on it (unless skipped or behind).
+    behind_ids = {stop.place_id for stop in behind}
+    this_day_names = [
+        stop.name for stop in old_day.stops if stop.place_id not in options.skip and stop.place_id not in behind_ids
+    ]
     still_wanted = [name for name in request.must_include if any(names_match(name, other) for other in this_day_names)]
     city = trip.city_of(day_index)
     update: dict[str, Any] = {
@@ -64,17 +82,31 @@ def replanned_fields(trip: Trip, day_index: int, wishes: str | None, deps: Plann
     }
     if request.budget is not None:
         spent_elsewhere = sum(day.cost_estimate.amount for index, day in enumerate(days) if index != day_index)
+        spent_elsewhere += sum(stop.cost_estimate.amount for stop in behind)
         update["budget"] = request.budget.model_copy(
             update={"amount": max(0.0, request.budget.amount - spent_elsewhere)}
         )
     day_request = request.model_copy(update=update)
     run = PlanningRun(trip_id=trip.id, request=day_request)
     window = arrival_window(trip, day_index, deps.settings)  # a travel day: the part after the transfer
-    kept = frozenset(stop.place_id for stop in days[day_index].stops_around_transfer()[0] if stop.place_id)
+    morning = frozenset(stop.place_id for stop in old_day.stops_around_transfer()[0] if stop.place_id)
     parts = choose_and_schedule(
-        run, deps, _destination(trip, day_index), exclude_ids=used_elsewhere | kept, day_window=window
+        run,
+        deps,
+        _destination(trip, day_index),
+        exclude_ids=not_again | morning,
+        day_window=window,
+        constraints=constraints,
     )
-    days[day_index] = rejoined_day(days[day_index], parts.days[0], request.skip_meals)
+    new_day = with_locks_marked(parts.days[0], constraints.locks)
+    if options.from_ is not None and constraints.window is not None:
+        # The stops behind (on a travel day the morning in the city left among them) as they were, the transfer kept.
+        new_day = joined_day(old_day, behind, new_day, options, constraints.window.start).model_copy(
+            update={"city": old_day.city, "transfer": old_day.transfer}
+        )
+    else:
+        new_day = rejoined_day(old_day, new_day, request.skip_meals)
+    days[day_index] = new_day.model_copy(update={"changes": day_changes(old_day.stops, new_day.stops)})
 
     by_category = {"activities": 0.0, "food": 0.0, "local_transport": 0.0}
     for day in days:
@@ -111,21 +143,33 @@ def _with_enrichment_baseline(current: Trip, replanned: Day) -> EnrichmentReport
     return enrichment.model_copy(update={"day_hashes": hashes, "transport": current.transport})
 
 
-def replan_day(deps: PlanningDeps, trip: Trip, uid: str, day_number: int, wishes: str | None) -> Trip:
+def replan_day(
+    deps: PlanningDeps,
+    trip: Trip,
+    uid: str,
+    day_number: int,
+    wishes: str | None,
+    options: ReplanOptions | None = None,
+) -> Trip:
     """Re-plan day ``day_number`` (1-based) of ``trip`` for ``uid`` with the planner; counted against the plan
     quota. Returns the stored trip."""
-    check_replannable(trip, day_number)
+    check_replannable(trip, day_number, options, deps)
     session = PlanningSession.admit(
         deps.firestore, deps.settings, deps.clock, user_id=uid, trip_id=trip.id, kind="replan"
     )
-    return replan_admitted(deps, trip, uid, day_number, wishes, session)
+    return replan_admitted(deps, trip, uid, day_number, wishes, session, options=options)
 
 
-def check_replannable(trip: Trip, day_number: int) -> None:
+def check_replannable(
+    trip: Trip, day_number: int, options: ReplanOptions | None = None, deps: PlanningDeps | None = None
+) -> None:
+    """409 unless the trip is ready, 404 without that day, 400 listing every problem of ``options``."""
     if trip.status != "ready":
         raise Conflict("only a ready trip can be re-planned", details=[{"status": trip.status}])
     if day_number > len(trip.days):
         raise NotFound("no such day", details=[{"field": "day", "message": f"the trip has days 1 to {len(trip.days)}"}])
+    if options is not None and deps is not None:
+        check_options(trip, day_number, options, deps.settings)
 
 
 def replan_admitted(
@@ -136,11 +180,12 @@ def replan_admitted(
     wishes: str | None,
     session: PlanningSession,
     replanning: Replanning | None = None,
+    options: ReplanOptions | None = None,
 ) -> Trip:
     """Re-plan the day in an admitted ``session`` and store it if the trip did not change meanwhile; with
     ``replanning`` (an asynchronous re-plan), the stored trip's ``replanning`` becomes it, marked ``done``."""
     try:
-        replanned = replanned_fields(trip, day_number - 1, wishes, deps)
+        replanned = replanned_fields(trip, day_number - 1, wishes, deps, options)
     except Exception as error:
         session.fail(failure_cause(error).failure, None)
         raise
@@ -159,7 +204,9 @@ def replan_admitted(
         )
         if replanning is None:
             return current.model_copy(update=changed), REPLANNED_FIELDS
-        changed["replanning"] = replanning.model_copy(update={"status": "done", "updated_at": deps.clock()})
+        changed["replanning"] = replanning.model_copy(
+            update={"status": "done", "updated_at": deps.clock(), "changes": new_day.changes}
+        )
         return current.model_copy(update=changed), (*REPLANNED_FIELDS, "replanning")
 
     try:

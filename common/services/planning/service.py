@@ -78,6 +78,8 @@ from common.services.trips.models import (
 if TYPE_CHECKING:
     from google.cloud import firestore
 
+    from common.services.planning.replan_from import DayConstraints
+
 logger = get_logger(__name__)
 
 TRANSIT_FARE_USD = 2.5
@@ -548,17 +550,25 @@ def choose_and_schedule(
     exclude_ids: frozenset[str] = frozenset(),
     on_stage: Callable[[ProgressStage], None] | None = None,
     day_window: TimeWindow | None = None,
+    constraints: DayConstraints | None = None,
 ) -> PlannedParts:
     """Ask the planner for places, resolve them, schedule the request's dates, validate, and describe.
 
     ``exclude_ids`` are places the plan must not use (e.g. the other days of a trip when one day is re-planned);
-    ``day_window`` replaces the pace's day window (the part of a travel day spent in the city).
+    ``day_window`` replaces the pace's day window (the part of a travel day spent in the city); ``constraints``
+    what a re-plan of one day must respect (``replan_from``: start, kept and locked stops).
     """
-    chosen = choose_places(run, deps, destination, exclude_ids=exclude_ids, on_stage=on_stage)
+    chosen = choose_places(run, deps, destination, exclude_ids=exclude_ids, on_stage=on_stage, constraints=constraints)
     if on_stage:
         on_stage("scheduling")
     problem, itinerary = schedule_chosen(
-        run, deps, chosen, run.request.start_date, run.request.end_date, day_window=day_window
+        run,
+        deps,
+        chosen,
+        run.request.start_date,
+        run.request.end_date,
+        day_window=day_window,
+        constraints=constraints,
     )
     if on_stage:
         on_stage("describing")
@@ -573,6 +583,7 @@ def choose_places(
     exclude_ids: frozenset[str] = frozenset(),
     on_stage: Callable[[ProgressStage], None] | None = None,
     within_m: float | None = None,
+    constraints: DayConstraints | None = None,
 ) -> ChosenPlaces:
     """The planner's proposal for ``run.request`` resolved to Maps places and filtered by the request's needs.
 
@@ -599,6 +610,9 @@ def choose_places(
         must_ids &= {place.id for place in candidates}
     avoid_ids, avoid_categories = _resolve_avoid(run, tools)
     candidates = [place for place in candidates if place.id not in exclude_ids]
+    if constraints is not None:
+        candidates = _with_required(run, tools, candidates, constraints.required_ids | constraints.pool_ids)
+        must_ids |= constraints.required_ids
     candidates = cover_meal_areas(run, tools, candidates, exclude_ids)
     candidates = _filter_candidates(run, _with_needed_details(run, tools, candidates), must_ids)
     return ChosenPlaces(
@@ -634,10 +648,12 @@ def schedule_chosen(
     *,
     day_window: TimeWindow | None = None,
     exclude_ids: frozenset[str] = frozenset(),
+    constraints: DayConstraints | None = None,
 ) -> tuple[TripProblem, Itinerary]:
     """Order and time ``start_date`` to ``end_date`` from the chosen places (without ``exclude_ids``), on the real
     legs, and validate: ``InternalError`` when the validator finds anything."""
     candidates = [place for place in chosen.candidates if place.id not in exclude_ids]
+    extra_nodes = constraints.extra_nodes() if constraints is not None else []
     problem = _problem(
         run,
         deps,
@@ -649,6 +665,7 @@ def schedule_chosen(
         chosen.avoid_ids,
         chosen.avoid_categories,
         chosen.budget_currency,
+        extra_nodes,
     )
     weather = _city_weather(run, deps, chosen.destination, start_date, end_date)
     problem = problem.model_copy(
@@ -658,10 +675,15 @@ def schedule_chosen(
         problem = problem.model_copy(
             update={"preferences": problem.preferences.model_copy(update={"day_window": day_window})}
         )
+    if constraints is not None:
+        problem = constraints.shape(problem)
+        constraints.check_locks(problem, {place.id: place.name for place in candidates})
     problem, itinerary = _schedule_on_real_legs(
-        run, deps, chosen.destination, _nodes(chosen.destination, chosen.lodging, candidates), problem
+        run, deps, chosen.destination, _nodes(chosen.destination, chosen.lodging, candidates) + extra_nodes, problem
     )
     violations = validate(problem, itinerary)
+    if violations and constraints is not None:
+        constraints.check_kept(violations)
     if violations:
         logger.error(
             "the plan failed validation",
@@ -813,6 +835,16 @@ def _resolve_avoid(run: PlanningRun, tools: MapsToolBox) -> tuple[set[str], set[
     return ids, categories
 
 
+def _with_required(run: PlanningRun, tools: MapsToolBox, candidates: list[Place], ids: frozenset[str]) -> list[Place]:
+    """``candidates`` and the places of ``ids`` (stops a re-plan keeps, locks or may plan again), fetched when
+    missing."""
+    missing = sorted(ids - {place.id for place in candidates})
+    if not missing:
+        return candidates
+    found = tools.maps.get_places(missing, language_code=run.request.language, usage=run.maps_usage)
+    return [*candidates, *(found[place_id] for place_id in missing if place_id in found)]
+
+
 def _with_needed_details(run: PlanningRun, tools: MapsToolBox, candidates: list[Place]) -> list[Place]:
     """Fetch details only where a stated need depends on them: searches do not ask for the vegetarian and
     accessibility fields (they would raise the price of every search)."""
@@ -858,10 +890,11 @@ def _problem(
     avoid_ids: set[str],
     avoid_categories: set[str],
     budget_currency: str,
+    extra_nodes: list[Waypoint] | None = None,
 ) -> TripProblem:
     """The trip's problem on estimated travel (no Maps call): ``_schedule_on_real_legs`` verifies it."""
     request, settings = run.request, deps.settings
-    nodes = _nodes(destination, lodging, candidates)
+    nodes = _nodes(destination, lodging, candidates) + (extra_nodes or [])
     anchor = nodes[0]
     matrix, _ = estimated_matrix(deps.maps, nodes, request.transport)
     fallback = None

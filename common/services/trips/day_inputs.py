@@ -1,7 +1,7 @@
 """The inputs enrichment depends on, and their hashes.
 
-Per day: the date and each stop's place id (or its name while unresolved), arrival and departure; for the trip: the
-transport mode. Enrichment stores the hash of these inputs *as it wrote them back* (names resolved to ids, automatic
+Per day: the date and each stop's place id (or its name while unresolved), arrival, departure and lock; for the trip:
+the transport mode. Enrichment stores the hash of these inputs *as it wrote them back* (names resolved to ids, automatic
 times filled in), so the event of its own write finds nothing to do.
 """
 
@@ -24,7 +24,9 @@ def stop_key(stop: Stop) -> str:
 
 
 def day_inputs(day: Day) -> list[Any]:
-    return [day.date.isoformat(), [[stop_key(stop), stop.arrive, stop.depart] for stop in day.stops]]
+    # A lock is an input only when set, so the hashes of days without locks stay what they were.
+    stops = [[stop_key(stop), stop.arrive, stop.depart, *(["locked"] if stop.locked else [])] for stop in day.stops]
+    return [day.date.isoformat(), stops]
 
 
 def _digest(value: Any) -> str:

@@ -66,6 +66,11 @@ class StopEdit(BaseModel):
     name: PlaceName | None = None
     arrive: Clock | None = Field(None, description="HH:MM, local time at the destination")
     depart: Clock | None = Field(None, description="HH:MM, after arrive")
+    locked: bool | None = Field(
+        None,
+        description="Lock the stop at its place and times (arrive/depart, else its current ones): re-plans and "
+        "enrichment never move it. Unset: a stop already on the trip keeps its lock",
+    )
 
 
 class DayEdit(BaseModel):
@@ -106,6 +111,7 @@ def _rule_problems(patch: TripPatch, trip: Trip, settings: Settings) -> list[dic
     if patch.days is None:
         return problems
     dates = (trip.start_date, trip.end_date)
+    known = _known_stops(trip.days)
     seen: set[dt.date] = set()
     max_stops = settings.max_places_per_day * 2
     for day_index, day in enumerate(patch.days):
@@ -127,6 +133,8 @@ def _rule_problems(patch: TripPatch, trip: Trip, settings: Settings) -> list[dic
                 problems.append({"field": at, "message": "give both arrive and depart, or neither"})
             elif stop.arrive is not None and stop.depart is not None and stop.depart <= stop.arrive:
                 problems.append({"field": f"{at}.depart", "message": "must be after arrive"})
+            elif stop.locked and stop.arrive is None and _existing(stop, known) is None:
+                problems.append({"field": f"{at}.locked", "message": "a new stop is locked at given times: send them"})
     return problems
 
 
@@ -185,23 +193,35 @@ def _new_stop(edit: StopEdit, currency: str) -> Stop:
     )
 
 
+def _existing(edit: StopEdit, known: KnownStops) -> Stop | None:
+    """The trip's stop an edited stop names (by place id, else by name when it has no place id)."""
+    by_id, by_name = known
+    existing = by_id.get(edit.place_id) if edit.place_id else None
+    if existing is None and edit.name and not edit.place_id:
+        existing = by_name.get(casefolded(edit.name))
+    return existing
+
+
 def edited_stops(day: DayEdit, known: KnownStops, currency: str) -> list[Stop]:
     """The stored stops of an edited day: known places keep their details; times are the user's (``timing: fixed``)
-    or provisional (``timing: auto``: previous departure + 15 min, for the stop's usual duration)."""
-    by_id, by_name = known
+    or provisional (``timing: auto``: previous departure + 15 min, for the stop's usual duration). A locked stop
+    keeps its times (given, else its current ones); what keeps it from being kept is a warning on it
+    (``lock_warnings``), it is never moved."""
     stops: list[Stop] = []
     free_from = DAY_START_MINUTE
     for edit in day.stops:
-        existing = by_id.get(edit.place_id) if edit.place_id else None
-        if existing is None and edit.name and not edit.place_id:
-            existing = by_name.get(casefolded(edit.name))
+        existing = _existing(edit, known)
         stop = existing.model_copy(deep=True) if existing is not None else _new_stop(edit, currency)
         if edit.name and existing is None:
             stop.name = edit.name
         stop.warnings = []
+        stop.locked = edit.locked if edit.locked is not None else stop.locked
         duration = stop.duration_min or DEFAULT_VISIT_MIN
         if edit.arrive is not None and edit.depart is not None:
             arrive, depart = clock_minutes(edit.arrive), clock_minutes(edit.depart)
+            stop.timing = "fixed"
+        elif stop.locked and existing is not None:
+            arrive, depart = clock_minutes(existing.arrive), clock_minutes(existing.depart)
             stop.timing = "fixed"
         else:
             arrive = free_from + (PROVISIONAL_TRAVEL_MIN if stops else 0)
@@ -211,7 +231,24 @@ def edited_stops(day: DayEdit, known: KnownStops, currency: str) -> list[Stop]:
         stop.duration_min = max(0, clock_minutes(stop.depart) - clock_minutes(stop.arrive))
         free_from = clock_minutes(stop.depart)
         stops.append(stop)
+    lock_warnings(stops)
     return stops
+
+
+def lock_warnings(stops: list[Stop]) -> None:
+    """Warn on each locked stop of a day that its neighbours keep from being kept as locked (the stop before it
+    ends after it starts, or a stop with fixed times after it starts before it ends). Travel and opening hours are
+    checked by enrichment, on real legs."""
+    for index, stop in enumerate(stops):
+        if not stop.locked:
+            continue
+        when = f"{stop.arrive}-{stop.depart}"
+        before = stops[index - 1] if index else None
+        after = stops[index + 1] if index + 1 < len(stops) else None
+        if before is not None and clock_minutes(before.depart) > clock_minutes(stop.arrive):
+            stop.warnings.append(f"locked at {when}, not moved: {before.name} before it ends at {before.depart}")
+        if after is not None and after.timing == "fixed" and clock_minutes(after.arrive) < clock_minutes(stop.depart):
+            stop.warnings.append(f"locked at {when}, not moved: {after.name} after it starts at {after.arrive}")
 
 
 def _empty_day(date: dt.date, currency: str) -> Day:
@@ -256,7 +293,10 @@ def _edited_days(trip: Trip, edits: list[DayEdit]) -> dict[str, Any]:
     by_date = {day.date: day for day in days}
     for edit in edits:
         day = by_date.get(edit.date) or _empty_day(edit.date, currency)
-        by_date[edit.date] = day.model_copy(update={"stops": edited_stops(edit, known, currency), "warnings": []})
+        stops = edited_stops(edit, known, currency)
+        # What the last re-plan changed, and where it started from, no longer describe an edited day.
+        cleared: dict[str, Any] = {"warnings": [], "changes": None, "replanned_from": None}
+        by_date[edit.date] = day.model_copy(update={"stops": stops, **cleared})
     new_days = [by_date[date] for date in sorted(by_date)]
     enrichment = (trip.enrichment or EnrichmentReport()).model_copy()
     if enrichment.day_hashes is None:

@@ -376,6 +376,48 @@ class TravelLeg(DocumentPart):
 
 MealKind = Literal["lunch", "dinner"]
 Timing = Literal["auto", "fixed"]
+MAX_KEEP_SKIP = 20  # stops named in a re-plan's keep or skip
+_HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+StopPlaceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,512}$")]
+
+
+class Position(BaseModel):
+    """A point given by an app (where the traveller is)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+
+
+class ReplanFrom(BaseModel):
+    """Where and when the traveller is when they ask to re-plan the rest of the day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time: str = Field(pattern=_HH_MM, description="HH:MM, local time at the destination")
+    location: Position
+
+
+class ReplanOptions(BaseModel):
+    """The body of ``POST /trips/{id}/days/{n}/replan`` (every field optional). Stops are named by ``place_id``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    wishes: str | None = Field(None, max_length=MAX_WISHES, description="What this day should have, in a few words")
+    from_: ReplanFrom | None = Field(
+        None,
+        alias="from",
+        description="Re-plan only the rest of the day, from this time and place: the stops behind it stay as they are",
+    )
+    keep: list[StopPlaceId] = Field(
+        default_factory=list, max_length=MAX_KEEP_SKIP, description="Place ids of stops of the day that must stay"
+    )
+    skip: list[StopPlaceId] = Field(
+        default_factory=list,
+        max_length=MAX_KEEP_SKIP,
+        description="Place ids of stops of the day to drop (not planned again that day)",
+    )
 
 
 class Stop(DocumentPart):
@@ -396,6 +438,9 @@ class Stop(DocumentPart):
     )
     outdoor: bool | None = Field(
         None, description="An open-air place (park, garden, viewpoint, beach, open-air market): weather matters"
+    )
+    locked: bool = Field(
+        False, description="Kept at its place and times by re-plans and enrichment (set with PATCH); never moved"
     )
 
 
@@ -419,6 +464,23 @@ class DayForecast(DocumentPart):
     )
 
 
+class DayChanges(DocumentPart):
+    """What the last re-plan of a day changed, by stop name."""
+
+    kept: list[str] = Field(default_factory=list, description="Same place, same times")
+    retimed: list[str] = Field(default_factory=list, description="Same place, other times")
+    dropped: list[str] = Field(default_factory=list, description="No longer on the day")
+    added: list[str] = Field(default_factory=list, description="New on the day")
+
+
+class ReplanStart(DocumentPart):
+    """Where the rest of a day was re-planned from: stops from ``first_stop`` on start there and then."""
+
+    time: str
+    location: LatLng
+    first_stop: int = Field(description="Index of the first stop planned from that point")
+
+
 class Day(DocumentPart):
     date: dt.date
     theme: str
@@ -435,6 +497,10 @@ class Day(DocumentPart):
         0, ge=0, description="Index in the trip's cities: where the day is spent (a travel day: the city it arrives in)"
     )
     transfer: Transfer | None = Field(None, description="Set on a travel day: the move to the next city")
+    changes: DayChanges | None = Field(None, description="What the last re-plan of this day changed")
+    replanned_from: ReplanStart | None = Field(
+        None, description="Set when only the rest of the day was re-planned, from this time and place"
+    )
 
     def stops_around_transfer(self) -> tuple[list[Stop], list[Stop]]:
         """A travel day's stops in the city left (before the transfer) and in the city reached (after it), split
@@ -522,14 +588,16 @@ class Replanning(DocumentPart):
     """The last asynchronous re-plan of a day (``POST .../days/{n}/replan`` with ``Prefer: respond-async``), as an
     app watches it: ``queued`` -> ``planning`` -> ``done`` (the day is replaced, ``version`` + 1) or ``failed``."""
 
-    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"wishes", "session_id", "attempts", "requested_by"})
+    SERVER_ONLY: ClassVar[frozenset[str]] = frozenset({"wishes", "options", "session_id", "attempts", "requested_by"})
 
     day: int = Field(description="The re-planned day, 1 for the first")
     status: Literal["queued", "planning", "done", "failed"]
     failure: Failure | None = None
     requested_at: dt.datetime
     updated_at: dt.datetime
+    changes: DayChanges | None = Field(None, description="When done: what the re-plan changed on the day")
     wishes: SkipJsonSchema[str | None] = None
+    options: SkipJsonSchema[ReplanOptions | None] = None
     session_id: SkipJsonSchema[str | None] = None
     attempts: SkipJsonSchema[int] = 0
     requested_by: SkipJsonSchema[str | None] = None

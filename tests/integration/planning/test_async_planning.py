@@ -416,6 +416,49 @@ def test_a_day_is_re_planned_asynchronously_once(
     assert [session["status"] for session in sessions] == ["completed"]
 
 
+def test_the_rest_of_a_day_is_re_planned_asynchronously_with_the_same_body(
+    plan_url: str, trips_url: str, firestore_client: firestore.Client, stack: dict[str, str]
+) -> None:
+    """``from``, ``keep`` and ``skip`` work with Prefer: respond-async as without it: checked before anything is
+    queued (400), kept on the queued re-plan (not shown), applied by the worker, and the changes reported."""
+    owner = sign_up(stack)
+    planned = requests.post(plan_url, json=request_body(), headers=owner.headers, timeout=120)
+    assert planned.status_code == 201, planned.text
+    trip = planned.json()
+    stops = trip["days"][1]["stops"]
+    sights = [stop for stop in stops if not stop["meal"]]
+    assert len(sights) >= 2, stops
+    ahead = [stop["place_id"] for stop in sights[-2:]]
+    replan_url = f"{trips_url}/trips/{trip['id']}/days/2/replan"
+    start = {"time": sights[-2]["arrive"], "location": {"lat": 35.0254, "lng": 135.7621}}
+    bad = requests.post(
+        replan_url, json={"from": start, "keep": ["nowhere"]}, headers=owner.headers | ASYNC, timeout=60
+    )
+    assert bad.status_code == 400, bad.text
+    assert [problem["field"] for problem in bad.json()["error"]["details"]] == ["keep.0"]
+    assert trip_document(firestore_client, trip["id"]).get("replanning") is None, "nothing queued"
+    body: dict[str, Any] = {"from": start, "keep": [ahead[0]], "skip": [ahead[1]]}
+    response = requests.post(replan_url, json=body, headers=owner.headers | ASYNC, timeout=60)
+    assert response.status_code == 202, response.text
+    assert not {"options", "wishes"} & set(response.json()["replanning"])
+    stored = wait_for(
+        lambda: (
+            (data := trip_document(firestore_client, trip["id"]))["replanning"]["status"] in ("done", "failed") and data
+        ),
+        90,
+        "the re-plan to end",
+    )
+    assert stored["replanning"]["status"] == "done", stored["replanning"]
+    day = stored["days"][1]
+    ids = [stop["place_id"] for stop in day["stops"]]
+    assert ahead[0] in ids
+    assert ahead[1] not in ids
+    assert day["replanned_from"]["time"] == start["time"]
+    assert stored["replanning"]["changes"] == day["changes"]
+    skipped = next(stop["name"] for stop in stops if stop["place_id"] == ahead[1])
+    assert skipped in day["changes"]["dropped"]
+
+
 def test_a_trip_whose_task_cannot_be_enqueued_fails_at_once(
     env: dict[str, str], worker_url: str, firestore_client: firestore.Client, stack: dict[str, str]
 ) -> None:

@@ -15,6 +15,7 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from common.foundation.times import clock_minutes, clock_text
 from common.services.planning.cities import transfer_overlaps
 from common.services.trips.models import Day
 from tests.integration.in_process import InProcessFunctions
@@ -332,3 +333,36 @@ def test_an_edit_is_enriched_in_the_days_city_and_a_viewer_sees_the_cities(
     listing = http.get(servers["trips"], headers=viewer.headers, timeout=30).json()["trips"]
     assert [(item["destination"], item["cities"]) for item in listing] == [("London", ["London", "Paris"])]
     assert seen["days"][2]["transfer"]["to_name"] == "Paris"
+
+
+def test_the_rest_of_a_travel_day_is_replanned_from_the_city_reached_and_never_before_the_arrival(
+    http: requests.Session, servers: dict[str, str], owner: TestUser, london_paris: dict[str, Any]
+) -> None:
+    current = http.get(f"{servers['trips']}/{london_paris['id']}", headers=owner.headers, timeout=30)
+    assert current.status_code == 200, current.text
+    trip = current.json()  # as earlier tests of the module left it
+    url = f"{servers['trips']}/{trip['id']}/days/3/replan"
+    travel_day = trip["days"][2]
+    transfer = travel_day["transfer"]
+    arrival = clock_minutes(transfer["arrive"])
+    point = {"lat": 48.8606, "lng": 2.3376}  # by the Louvre
+
+    early = {"from": {"time": clock_text(arrival - 30), "location": point}}
+    response = http.post(url, json=early, headers=owner.headers, timeout=300)
+    assert response.status_code == 400, response.text
+    assert [problem["field"] for problem in response.json()["error"]["details"]] == ["from.time"]
+
+    start = clock_text(arrival + 120)
+    response = http.post(url, json={"from": {"time": start, "location": point}}, headers=owner.headers, timeout=300)
+    assert response.status_code == 200, response.text
+    after = response.json()["days"][2]
+    assert after["transfer"] == transfer, "the transfer is kept"
+    assert after["city"] == travel_day["city"]
+    behind = [stop for stop in travel_day["stops"] if clock_minutes(stop["depart"]) <= arrival + 120]
+    assert after["stops"][: len(behind)] == behind, "what is behind stays as it was"
+    assert after["replanned_from"]["time"] == start
+    rest = after["stops"][after["replanned_from"]["first_stop"] :]
+    assert rest, "the rest of the day is planned"
+    assert all(clock_minutes(stop["arrive"]) >= arrival + 120 for stop in rest)
+    assert all(stop["place_id"].startswith("paris-") for stop in rest)
+    assert transfer_overlaps(Day.model_validate(after)) == []

@@ -158,7 +158,7 @@ def test_a_queued_replan_is_claimed_once_and_a_stale_one_again() -> None:
         )
         .api_view()
     )
-    assert set(view["replanning"]) == {"day", "status", "failure", "requested_at", "updated_at"}
+    assert set(view["replanning"]) == {"day", "status", "failure", "changes", "requested_at", "updated_at"}
 
 
 def test_replan_tasks_carry_their_kind_and_a_name_per_session() -> None:
