@@ -347,7 +347,7 @@ def test_the_rest_of_a_travel_day_is_replanned_from_the_city_reached_and_never_b
     arrival = clock_minutes(transfer["arrive"])
     point = {"lat": 48.8606, "lng": 2.3376}  # by the Louvre
 
-    early = {"from": {"time": clock_text(arrival - 30), "location": point}}
+    early: dict[str, Any] = {"from": {"time": clock_text(arrival - 30), "location": point}}
     response = http.post(url, json=early, headers=owner.headers, timeout=300)
     assert response.status_code == 400, response.text
     assert [problem["field"] for problem in response.json()["error"]["details"]] == ["from.time"]
