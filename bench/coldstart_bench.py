@@ -45,6 +45,7 @@ FUNCTIONS: dict[str, tuple[str, str, str]] = {
     "cleanup_sessions": ("http", "POST", "/"),
     "backup_export": ("http", "POST", "/"),
     "enrich_places": ("cloudevent", "POST", "/"),
+    "trip_page": ("http", "GET", "/t/" + "x" * 32),
 }
 
 HELLO = textwrap.dedent(
