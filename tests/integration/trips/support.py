@@ -14,11 +14,27 @@ import requests
 from google.cloud import firestore
 
 from common.foundation.firestore_events import EVENT_TYPE_WRITTEN, build_document, build_event_data
-from tests.integration.support import ROOT, TestUser
+from tests.integration.in_process import InProcessFunctions
+from tests.integration.support import ROOT, TestUser, module_env
 
 MAIN = ROOT / "functions" / "main.py"
 OPENAPI = json.loads((ROOT / "openapi.json").read_text())
 START = dt.date.today() + dt.timedelta(days=40)
+
+
+def plan_edit_enrich_servers(in_process: InProcessFunctions, stack: dict[str, str], project: str) -> dict[str, str]:
+    """plan_trip, trips (at its ``/trips`` path) and enrich_places served in process in ``project``, with quotas out of
+    a module's way and events up to ten minutes old enriched."""
+    env = module_env(stack, project) | {
+        "PLAN_RATE_PER_MINUTE": "60",
+        "PLAN_RATE_PER_DAY": "200",
+        "ENRICH_MAX_EVENT_AGE_SECONDS": "600",
+    }
+    return {
+        "plan": in_process.serve("plan_trip", env),
+        "trips": in_process.serve("trips", env) + "/trips",
+        "enrich": in_process.serve("enrich_places", env, signature="cloudevent"),
+    }
 
 
 def schema_for(name: str) -> dict[str, Any]:

@@ -13,25 +13,16 @@ from google.cloud import firestore
 
 from common.foundation.times import clock_minutes
 from tests.integration.in_process import InProcessFunctions
-from tests.integration.support import TestUser, module_env, sign_up
+from tests.integration.support import TestUser, sign_up
 from tests.integration.trips.replan_support import print_day, stored_day_violations
-from tests.integration.trips.support import plan, post_event, schema_for, stored
+from tests.integration.trips.support import plan, plan_edit_enrich_servers, post_event, schema_for, stored
 
 FROM = "14:30"
 
 
 @pytest.fixture(scope="module")
 def servers(in_process: InProcessFunctions, stack: dict[str, str], firestore_project: str) -> dict[str, str]:
-    env = module_env(stack, firestore_project) | {
-        "PLAN_RATE_PER_MINUTE": "60",
-        "PLAN_RATE_PER_DAY": "200",
-        "ENRICH_MAX_EVENT_AGE_SECONDS": "600",
-    }
-    return {
-        "plan": in_process.serve("plan_trip", env),
-        "trips": in_process.serve("trips", env) + "/trips",
-        "enrich": in_process.serve("enrich_places", env, signature="cloudevent"),
-    }
+    return plan_edit_enrich_servers(in_process, stack, firestore_project)
 
 
 @pytest.fixture(scope="module")
