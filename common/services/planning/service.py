@@ -19,7 +19,6 @@ from common.domain.itinerary import (
     Pace,
     Preferences,
     TimeWindow,
-    TransportCosts,
     TripProblem,
     validate,
     with_day_windows,
@@ -39,7 +38,7 @@ from common.foundation.config import Settings
 from common.foundation.errors import AppError, InternalError, InvalidRequest
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
-from common.services.planning.assemble import OFFLINE_WARNING, PlannedParts, assemble_trip
+from common.services.planning.assemble import OFFLINE_WARNING, PlannedParts, assemble_trip, transport_costs
 from common.services.planning.cities import (
     CityRoute,
     PlannedCity,
@@ -82,8 +81,6 @@ if TYPE_CHECKING:
 
 logger = get_logger(__name__)
 
-TRANSIT_FARE_USD = 2.5
-DRIVE_COST_PER_KM_USD = 0.35
 MAX_CANDIDATES = 60  # the solver's matrix is estimated (no Maps call); only the legs a plan uses are fetched
 NOT_A_STOP = {"hotel", "locality", "other"}
 NOT_A_DESTINATION = {"hotel", "restaurant", "cafe", "bar"}
@@ -922,14 +919,7 @@ def _problem(
             reduced_walking=fallback is not None,
             skip_meals=list(request.skip_meals),
         ),
-        transport_costs=TransportCosts(
-            transit_fare_per_person_per_leg=currency.convert(TRANSIT_FARE_USD, "USD", budget_currency)
-            if request.transport == "transit"
-            else 0.0,
-            drive_cost_per_km=currency.convert(DRIVE_COST_PER_KM_USD, "USD", budget_currency)
-            if request.transport == "drive"
-            else 0.0,
-        ),
+        transport_costs=transport_costs(request.transport, budget_currency),
         pace_policies=with_day_windows(settings.day_windows()),
         solver_time_limit_seconds=settings.solver_time_limit_seconds,
     )
