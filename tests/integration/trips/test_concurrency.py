@@ -20,6 +20,7 @@ from common.foundation import collection_names
 from common.foundation.config import Settings
 from common.foundation.errors import QuotaExceeded
 from common.services.trips import admission
+from common.services.trips.share_links import MAX_LINKS_PER_TRIP
 from tests.integration.in_process import InProcessFunctions
 from tests.integration.support import function_server, module_env, sign_up
 from tests.integration.trips.support import MAIN, plan, stored
@@ -111,3 +112,27 @@ def test_concurrent_edits_of_one_version_let_exactly_one_win(
     winner = next(notes for status, notes in answers if status == 200)
     document, _ = stored(firestore_client, trip["id"])
     assert (document["notes"], document["version"]) == (winner, trip["version"] + 1)
+
+
+def test_concurrent_link_creations_stop_exactly_at_the_cap(
+    http: requests.Session, servers: dict[str, str], stack: dict[str, str], firestore_client: firestore.Client
+) -> None:
+    owner = sign_up(stack)
+    trip = plan(http, servers["plan"], owner, days=1)
+    url = f"{servers['trips']}/{trip['id']}/links"
+    room = THREADS // 2
+    for _ in range(MAX_LINKS_PER_TRIP - room):
+        assert http.post(url, headers=owner.headers, timeout=30).status_code == 201
+    barrier = threading.Barrier(THREADS)
+
+    def create(_: int) -> int:
+        barrier.wait()
+        return requests.post(url, headers=owner.headers, timeout=60).status_code
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = sorted(pool.map(create, range(THREADS)))
+    assert statuses == [201] * room + [409] * (THREADS - room)
+    query = firestore_client.collection(collection_names.SHARE_LINKS).where(
+        filter=FieldFilter("trip_id", "==", trip["id"])
+    )
+    assert len(list(query.stream())) == MAX_LINKS_PER_TRIP
