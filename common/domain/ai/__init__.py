@@ -7,10 +7,11 @@ to a real place id (or drops it) before scheduling.
 from common.domain.ai.errors import ModelBlocked, ModelOutputError, ModelRequestRejected, ModelUnavailable
 from common.domain.ai.factory import FallbackPlanner, build_planner, resolve_provider
 from common.domain.ai.gemini import GeminiPlanner
-from common.domain.ai.models import ModelUsage, Planner, Proposal, ProposedPlace, ToolBox, TripBrief
+from common.domain.ai.models import DayOutlook, ModelUsage, Planner, Proposal, ProposedPlace, ToolBox, TripBrief
 from common.domain.ai.offline import OfflinePlanner
 
 __all__ = [
+    "DayOutlook",
     "FallbackPlanner",
     "GeminiPlanner",
     "ModelBlocked",

@@ -32,8 +32,23 @@ NOTES_MAX_ENTRIES = 10
 NOTE_MAX_CHARS = 300
 
 
+class DayOutlook(BaseModel):
+    """One day's forecast as the planner is told it (the Weather API's, known days only): the Gemini planner may
+    propose more indoor places for wet days; the offline planner ignores it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    date: dt.date
+    condition: str | None = None  # Weather API condition type, e.g. LIGHT_RAIN
+    precipitation_probability: int | None = Field(None, ge=0, le=100)
+    wet: bool = False
+
+
 class TripBrief(BaseModel):
-    """What the traveller asked for, after the caller validated the request and resolved the destination."""
+    """What the traveller asked for, after the caller validated the request and resolved the destination.
+
+    ``other_cities``: on a multi-city trip, the trip's other cities (each planned by a brief of its own; a
+    must-include of one of them is not this brief's). ``forecast``: the known forecast of the brief's days."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -55,6 +70,8 @@ class TripBrief(BaseModel):
     budget_currency: str | None = None
     language: str = "en"
     lodging: str | None = None
+    other_cities: list[str] = Field(default_factory=list)
+    forecast: list[DayOutlook] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> TripBrief:

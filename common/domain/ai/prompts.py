@@ -23,6 +23,8 @@ USER_TEXT_MAX_CHARS = 200
 USER_LIST_MAX_ITEMS = 20
 MAPS_TEXT_MAX_CHARS = 300
 MAPS_NOTES_MAX_PLACES = 40
+FORECAST_MAX_DAYS = 16  # the Weather API forecasts 10 days ahead; a longer trip's later days are not known yet
+CONDITION_MAX_CHARS = 40
 NOTES_MAX_CHARS = 3000
 BAD_ANSWER_MAX_CHARS = 20000
 
@@ -51,7 +53,7 @@ RESEARCH_TEMPLATE = """\
 Plan candidates for a trip to the destination described in the data block below ({days} day(s)).
 
 {trip_data}
-
+{trip_notes}
 Research with the tools before deciding:
 - search_places to find well-rated candidates for each interest and to find each must-include;
 - place_details only when you need to check a specific place;
@@ -64,7 +66,7 @@ PROPOSAL_TEMPLATE = """\
 Propose places for a trip to the destination described in the data block below ({days} day(s)).
 
 {trip_data}
-{research}
+{trip_notes}{research}
 Answer with JSON only, following the response schema:
 - "places": about {visits} places to visit (kind "visit") and {meals} places to eat (kind "meal"), best first. \
 Each must-include from the data block appears with "must_include": true and priority 5. Other priorities: 4 for \
@@ -78,6 +80,17 @@ Leave out everything listed under "avoid"; prefer places that suit "dietary" and
 NO_RESEARCH_TEXT = (
     "\nNo Maps research is available: propose well-known places from your own knowledge; use null place_id.\n"
 )
+
+OTHER_CITIES_TEXT = """\
+This conversation plans only the destination of the data block. The trip also visits the cities listed under \
+"other_cities", each planned in a conversation of its own: a must-include that lies in one of them belongs to that \
+city, so leave it out here (do not search for it or propose it).
+"""
+
+FORECAST_TEXT = """\
+The data block's "forecast" is the expected weather of some days of the trip (data from a weather service). When a \
+day is marked "wet", propose enough indoor places (museums, covered markets, halls, cafes) to fill it.
+"""
 
 REPAIR_TEMPLATE = """\
 Your previous answer could not be used: {problem}
@@ -130,9 +143,28 @@ def trip_data(brief: TripBrief) -> dict[str, Any]:
         "accessibility": _bounded_list(brief.accessibility),
         "lodging": bounded(brief.lodging) if brief.lodging else None,
     }
+    if brief.other_cities:
+        data["other_cities"] = _bounded_list(brief.other_cities)
+    if brief.forecast:
+        data["forecast"] = [
+            {
+                "date": day.date.isoformat(),
+                "condition": bounded(day.condition, CONDITION_MAX_CHARS) if day.condition else None,
+                "chance_of_rain_percent": day.precipitation_probability,
+                "wet": day.wet,
+            }
+            for day in brief.forecast[:FORECAST_MAX_DAYS]
+        ]
     if brief.budget_amount is not None:
         data["budget"] = {"amount": brief.budget_amount, "currency": bounded(brief.budget_currency or "", 3) or None}
     return data
+
+
+def trip_notes(brief: TripBrief) -> str:
+    """Fixed guidance for what the data block holds besides the request (other cities, a forecast); empty when it
+    holds neither. The cities and the forecast themselves stay in the data block."""
+    notes = OTHER_CITIES_TEXT if brief.other_cities else ""
+    return notes + (FORECAST_TEXT if brief.forecast else "")
 
 
 def system_instruction(brief: TripBrief) -> str:
@@ -141,7 +173,10 @@ def system_instruction(brief: TripBrief) -> str:
 
 def research_prompt(brief: TripBrief, max_calls: int) -> str:
     return RESEARCH_TEMPLATE.format(
-        days=brief.days, trip_data=data_block(TRIP_BLOCK, trip_data(brief)), max_calls=max_calls
+        days=brief.days,
+        trip_data=data_block(TRIP_BLOCK, trip_data(brief)),
+        trip_notes=trip_notes(brief),
+        max_calls=max_calls,
     )
 
 
@@ -179,6 +214,7 @@ def proposal_prompt(
     return PROPOSAL_TEMPLATE.format(
         days=brief.days,
         trip_data=data_block(TRIP_BLOCK, trip_data(brief)),
+        trip_notes=trip_notes(brief),
         research=research,
         visits=visits,
         meals=meals,

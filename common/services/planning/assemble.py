@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from common.domain.ai import Proposal
-from common.domain.itinerary import DayPlan, DropReason, Itinerary, TripProblem, WarningCode
+from common.domain.itinerary import DayPlan, DropReason, Itinerary, TransportCosts, TravelMode, TripProblem, WarningCode
+from common.domain.itinerary.models import Leg
+from common.domain.itinerary.planning import leg_cost
 from common.domain.maps import Destination, Place
 from common.domain.maps.names import casefolded
 from common.domain.maps_engine import MAX_DESCRIPTION, fallback_description
+from common.foundation import currency
 from common.services.trips.models import (
     Day,
     DayForecast,
@@ -26,6 +30,8 @@ from common.services.trips.models import (
     TripDestination,
 )
 
+TRANSIT_FARE_USD = 2.5
+DRIVE_COST_PER_KM_USD = 0.35
 DROP_REASONS: dict[DropReason, str] = {
     DropReason.CLOSED: "closed on the days of the trip",
     DropReason.NO_TIME: "no time left in the days",
@@ -232,3 +238,44 @@ def day_summary(stops: int, travel_minutes: int, cost: float, currency: str) -> 
     if stops == 0:
         return "A free day: nothing scheduled."
     return f"{stops} stop{'s' if stops != 1 else ''}, {travel_minutes} min of travel, about {cost:.0f} {currency}."
+
+
+def transport_costs(transport: str, budget_currency: str) -> TransportCosts:
+    """How a plan prices local transport by ``transport`` (the engine's ``leg_cost`` applies it to each leg)."""
+    return TransportCosts(
+        transit_fare_per_person_per_leg=currency.convert(TRANSIT_FARE_USD, "USD", budget_currency)
+        if transport == "transit"
+        else 0.0,
+        drive_cost_per_km=currency.convert(DRIVE_COST_PER_KM_USD, "USD", budget_currency)
+        if transport == "drive"
+        else 0.0,
+    )
+
+
+def stops_costs(stops: Iterable[Stop], transport: TransportCosts, travellers: int) -> dict[str, float]:
+    """What some stored stops of a day cost, split like a planned day's ``cost_by_category`` (``_day_costs``): their
+    own costs, and the local transport of the legs to them priced as planning prices a leg (``leg_cost``). A stored
+    day does not keep its last leg (back to the lodging): part of a day is priced by the legs to its stops."""
+    food = activities = local = 0.0
+    for stop in stops:
+        if stop.meal is not None:
+            food += stop.cost_estimate.amount
+        else:
+            activities += stop.cost_estimate.amount
+        travel = stop.travel_from_previous
+        if travel is not None:
+            leg = Leg(mode=TravelMode(travel.mode), minutes=travel.duration_min, metres=travel.distance_m)
+            local += leg_cost(leg, transport, travellers)
+    return {"activities": round(activities, 2), "food": round(food, 2), "local_transport": round(local, 2)}
+
+
+def warnings_about(warnings: Iterable[str], stops: list[Stop], others: list[Stop]) -> list[str]:
+    """The day-level ``warnings`` that still apply to ``stops`` kept from a day whose ``others`` are re-planned:
+    those naming one of ``stops`` and none of ``others`` (a wait before a re-planned stop no longer holds)."""
+    kept_names = {stop.name for stop in stops}
+    other_names = {stop.name for stop in others} - kept_names
+    return [
+        warning
+        for warning in warnings
+        if any(name in warning for name in kept_names) and not any(name in warning for name in other_names)
+    ]

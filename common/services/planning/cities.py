@@ -24,13 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from common.domain.ai import ModelUsage
-from common.domain.itinerary import Pace, TimeWindow, with_day_windows
+from common.domain.itinerary import Pace, TimeWindow, TransportCosts, with_day_windows
 from common.domain.maps import Destination, MapsService, MapsUsage, TravelMode, Waypoint
 from common.domain.maps.legs import straight_metres
 from common.foundation import currency
 from common.foundation.config import Settings
 from common.foundation.errors import InvalidRequest
 from common.foundation.times import clock_minutes, clock_text
+from common.services.planning.assemble import stops_costs, warnings_about
 from common.services.trips.models import (
     TRANSFER_WORDS,
     CityStay,
@@ -435,21 +436,24 @@ def arrival_window(trip: Trip, day_index: int, settings: Settings) -> TimeWindow
     return TimeWindow(start=start, end=window.end)
 
 
-def rejoined_day(stored: Day, replanned: Day, skip_meals: Iterable[str] = ()) -> Day:
+def rejoined_day(
+    stored: Day, replanned: Day, transport: TransportCosts, travellers: int, skip_meals: Iterable[str] = ()
+) -> Day:
     """The re-planned day in its city; on a travel day, the morning before the transfer and the transfer kept, the
-    re-planned part after it (the morning's local travel cost, not stored apart, is left out of its total)."""
+    re-planned part after it. The morning keeps its costs, the local transport of its legs priced as planning prices
+    them (``stops_costs``), and the warnings about its stops."""
     if stored.transfer is None:
         return replanned.model_copy(update={"city": stored.city})
-    before, _ = stored.stops_around_transfer()
-    food = sum(stop.cost_estimate.amount for stop in before if stop.meal is not None)
-    activities = sum(stop.cost_estimate.amount for stop in before if stop.meal is None)
+    before, after = stored.stops_around_transfer()
+    costs = stops_costs(before, transport, travellers)
     morning = Day(
         date=stored.date,
         theme=stored.theme,
         summary="",
         stops=before,
         travel_min=sum(stop.travel_from_previous.duration_min for stop in before if stop.travel_from_previous),
-        cost_estimate=Money(amount=round(food + activities, 2), currency=stored.cost_estimate.currency),
-        cost_by_category={"activities": round(activities, 2), "food": round(food, 2)},
+        cost_estimate=Money(amount=round(sum(costs.values()), 2), currency=stored.cost_estimate.currency),
+        cost_by_category=costs,
+        warnings=warnings_about(stored.warnings, before, after),
     )
     return travel_day(stored.date, stored.city, stored.transfer, morning if before else None, replanned, skip_meals)

@@ -11,6 +11,7 @@ from typing import Any
 from common.domain.maps import Destination, LatLng
 from common.domain.maps.names import names_match
 from common.foundation.errors import Conflict, InvalidRequest, NotFound
+from common.services.planning.assemble import stops_costs, transport_costs
 from common.services.planning.cities import arrival_window, rejoined_day
 from common.services.planning.replan_from import (
     check_options,
@@ -99,13 +100,15 @@ def replanned_fields(
         constraints=constraints,
     )
     new_day = with_locks_marked(parts.days[0], constraints.locks)
+    transport = transport_costs(request.transport, parts.budget.currency)
     if options.from_ is not None and constraints.window is not None:
         # The stops behind (on a travel day the morning in the city left among them) as they were, the transfer kept.
-        new_day = joined_day(old_day, behind, new_day, options, constraints.window.start).model_copy(
+        behind_costs = stops_costs(behind, transport, request.travelers)
+        new_day = joined_day(old_day, behind, new_day, options, constraints.window.start, behind_costs).model_copy(
             update={"city": old_day.city, "transfer": old_day.transfer}
         )
     else:
-        new_day = rejoined_day(old_day, new_day, request.skip_meals)
+        new_day = rejoined_day(old_day, new_day, transport, request.travelers, request.skip_meals)
     days[day_index] = new_day.model_copy(update={"changes": day_changes(old_day.stops, new_day.stops)})
 
     by_category = {"activities": 0.0, "food": 0.0, "local_transport": 0.0}

@@ -34,7 +34,7 @@ from common.domain.maps import LatLng, Waypoint
 from common.foundation.config import Settings
 from common.foundation.errors import Conflict, InvalidRequest
 from common.foundation.times import clock_minutes, clock_text
-from common.services.planning.assemble import day_summary
+from common.services.planning.assemble import day_summary, warnings_about
 from common.services.trips.models import Day, DayChanges, Money, ReplanOptions, ReplanStart, Stop, Trip
 from common.services.trips.models import LatLng as StopLocation
 
@@ -248,19 +248,35 @@ def day_changes(before: list[Stop], after: list[Stop]) -> DayChanges:
     return changes
 
 
-def joined_day(old: Day, behind: list[Stop], rest: Day, options: ReplanOptions, minute: int) -> Day:
-    """The day after re-planning its rest: the stops behind as they were, then ``rest`` (planned from the point)."""
+def joined_day(
+    old: Day, behind: list[Stop], rest: Day, options: ReplanOptions, minute: int, behind_costs: dict[str, float]
+) -> Day:
+    """The day after re-planning its rest: the stops behind as they were, then ``rest`` (planned from the point).
+
+    ``behind_costs``: what the stops behind cost, the local transport of the legs already travelled included
+    (``assemble.stops_costs``). The day keeps its transfer's cost (a travel day) and the warnings of ``old`` that still
+    hold for the stops behind, or for a meal the day still lacks."""
     start = options.from_
     assert start is not None
     currency = rest.cost_estimate.currency
     travel = sum(stop.travel_from_previous.duration_min for stop in behind if stop.travel_from_previous)
-    behind_cost = sum(stop.cost_estimate.amount for stop in behind)
     by_category = dict(rest.cost_by_category or {})
-    for stop in behind:
-        name = "food" if stop.meal else "activities"
-        by_category[name] = round(by_category.get(name, 0.0) + stop.cost_estimate.amount, 2)
-    cost = round(behind_cost + rest.cost_estimate.amount, 2)
+    parts = dict(behind_costs)
+    if old.transfer is not None:
+        parts["transfers"] = old.transfer.cost_estimate.amount
+    for name, amount in parts.items():
+        by_category[name] = round(by_category.get(name, 0.0) + amount, 2)
+    cost = round(sum(parts.values()) + rest.cost_estimate.amount, 2)
     stops = [*behind, *rest.stops]
+    behind_ids = {stop.place_id for stop in behind}
+    replanned = [stop for stop in old.stops if stop.place_id not in behind_ids]
+    meals = {stop.meal for stop in stops if stop.meal}
+    still_missing = [
+        warning
+        for warning in old.warnings
+        if any(f"no {meal.value} venue" in warning for meal in MealKind if meal.value not in meals)
+    ]
+    warnings = [*warnings_about(old.warnings, behind, replanned), *still_missing, *rest.warnings]
     return rest.model_copy(
         update={
             "theme": old.theme or rest.theme,
@@ -269,6 +285,7 @@ def joined_day(old: Day, behind: list[Stop], rest: Day, options: ReplanOptions, 
             "travel_min": travel + rest.travel_min,
             "cost_estimate": Money(amount=cost, currency=currency),
             "cost_by_category": by_category,
+            "warnings": list(dict.fromkeys(warnings)),
             "replanned_from": ReplanStart(
                 time=clock_text(minute),
                 location=StopLocation(lat=start.location.lat, lng=start.location.lng),

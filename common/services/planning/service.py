@@ -12,14 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from common.domain.ai import ModelUsage, Planner, Proposal, TripBrief
+from common.domain.ai import DayOutlook, ModelUsage, Planner, Proposal, TripBrief
 from common.domain.itinerary import (
     DayAnchor,
     Itinerary,
     Pace,
     Preferences,
     TimeWindow,
-    TransportCosts,
     TripProblem,
     validate,
     with_day_windows,
@@ -39,7 +38,7 @@ from common.foundation.config import Settings
 from common.foundation.errors import AppError, InternalError, InvalidRequest
 from common.foundation.log import get_logger
 from common.foundation.times import utc_now
-from common.services.planning.assemble import OFFLINE_WARNING, PlannedParts, assemble_trip
+from common.services.planning.assemble import OFFLINE_WARNING, PlannedParts, assemble_trip, transport_costs
 from common.services.planning.cities import (
     CityRoute,
     PlannedCity,
@@ -82,8 +81,6 @@ if TYPE_CHECKING:
 
 logger = get_logger(__name__)
 
-TRANSIT_FARE_USD = 2.5
-DRIVE_COST_PER_KM_USD = 0.35
 MAX_CANDIDATES = 60  # the solver's matrix is estimated (no Maps call); only the legs a plan uses are fetched
 NOT_A_STOP = {"hotel", "locality", "other"}
 NOT_A_DESTINATION = {"hotel", "restaurant", "cafe", "bar"}
@@ -135,6 +132,10 @@ class PlanningRun:
     dropped: list[Dropped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     forecasts: dict[dt.date, DayForecast] = field(default_factory=dict)  # per date, as the days show them
+    other_cities: tuple[str, ...] = ()  # a city's run of a multi-city trip: the trip's other cities
+    # Forecasts already fetched, per (destination place id, date): choosing places and scheduling share them.
+    fetched_forecasts: dict[tuple[str, dt.date], DayForecast] = field(default_factory=dict)
+    weather_warnings: list[str] = field(default_factory=list)
 
     @property
     def vegetarian(self) -> bool:
@@ -401,6 +402,11 @@ def plan_cities(
             request=city_request(request, city, last, share.get(city.index)),
             started=run.started,
             maps_usage=run.maps_usage,
+            other_cities=tuple(
+                dict.fromkeys(
+                    other.destination.name for other in route.cities if other.destination.name != city.destination.name
+                )
+            ),
         )
     # The cities' proposals at once: with Gemini each is a model conversation of its own.
     chosen = dict(
@@ -602,7 +608,8 @@ def choose_places(
 
     if on_stage:
         on_stage("choosing")
-    proposal, run.model_usage = deps.planner.propose(_brief(request, destination), tools)
+    weather = _city_weather(run, deps, destination, request.start_date, request.end_date)
+    proposal, run.model_usage = deps.planner.propose(_brief(run, destination, weather), tools)
 
     candidates, priorities, must_ids = _resolve_candidates(run, tools, proposal)
     if within_m is not None:
@@ -725,19 +732,29 @@ def _city_weather(
     run: PlanningRun, deps: PlanningDeps, destination: Destination, start_date: dt.date, end_date: dt.date
 ) -> TripWeather:
     """The forecast of each date from ``start_date`` to ``end_date`` at ``destination`` (a multi-city trip asks per
-    city for its own dates); kept on the run for the days it describes, its warnings among the run's."""
+    city for its own dates); kept on the run for the days it describes, its warnings among the run's. Dates already
+    fetched for ``destination`` on this run (choosing places asks first, scheduling reuses) are not asked again."""
     time_zone = destination.time_zone or deps.settings.default_timezone
-    days = [
-        ForecastQuery(date=start_date + dt.timedelta(days=offset), location=destination.location, time_zone=time_zone)
-        for offset in range((end_date - start_date).days + 1)
-    ]
-    weather = trip_weather(deps.weather, deps.settings, days, run.maps_usage)
-    run.forecasts.update(weather.forecasts)
-    run.warnings.extend(warning for warning in weather.warnings if warning not in run.warnings)
-    return weather
+    dates = [start_date + dt.timedelta(days=offset) for offset in range((end_date - start_date).days + 1)]
+    missing = [date for date in dates if (destination.place_id, date) not in run.fetched_forecasts]
+    if missing:
+        queries = [ForecastQuery(date=date, location=destination.location, time_zone=time_zone) for date in missing]
+        fetched = trip_weather(deps.weather, deps.settings, queries, run.maps_usage)
+        run.fetched_forecasts.update({(destination.place_id, date): shown for date, shown in fetched.forecasts.items()})
+        run.weather_warnings.extend(warning for warning in fetched.warnings if warning not in run.weather_warnings)
+    forecasts = {date: run.fetched_forecasts[(destination.place_id, date)] for date in dates}
+    run.forecasts.update(forecasts)
+    run.warnings.extend(warning for warning in run.weather_warnings if warning not in run.warnings)
+    return TripWeather(
+        forecasts=forecasts,
+        wet_dates=[date for date, forecast in forecasts.items() if forecast.wet],
+        warnings=list(run.weather_warnings),
+    )
 
 
-def _brief(request: TripRequest, destination: Destination) -> TripBrief:
+def _brief(run: PlanningRun, destination: Destination, weather: TripWeather) -> TripBrief:
+    """What the planner is told: the request for ``destination``, the trip's other cities and the known forecast."""
+    request = run.request
     return TripBrief(
         destination=destination.name,
         destination_place_id=destination.place_id,
@@ -756,6 +773,17 @@ def _brief(request: TripRequest, destination: Destination) -> TripBrief:
         budget_currency=request.budget.currency if request.budget else None,
         language=request.language,
         lodging=request.lodging,
+        other_cities=list(run.other_cities),
+        forecast=[
+            DayOutlook(
+                date=date,
+                condition=forecast.condition,
+                precipitation_probability=forecast.precipitation_probability,
+                wet=forecast.wet,
+            )
+            for date, forecast in sorted(weather.forecasts.items())
+            if forecast.status == "known"
+        ],
     )
 
 
@@ -922,14 +950,7 @@ def _problem(
             reduced_walking=fallback is not None,
             skip_meals=list(request.skip_meals),
         ),
-        transport_costs=TransportCosts(
-            transit_fare_per_person_per_leg=currency.convert(TRANSIT_FARE_USD, "USD", budget_currency)
-            if request.transport == "transit"
-            else 0.0,
-            drive_cost_per_km=currency.convert(DRIVE_COST_PER_KM_USD, "USD", budget_currency)
-            if request.transport == "drive"
-            else 0.0,
-        ),
+        transport_costs=transport_costs(request.transport, budget_currency),
         pace_policies=with_day_windows(settings.day_windows()),
         solver_time_limit_seconds=settings.solver_time_limit_seconds,
     )

@@ -108,8 +108,6 @@ def create_link(
 ) -> CreatedLink:
     """A new link to ``trip`` (already authorized with ``authorize_links``) and its token, shown this once."""
     expires_at = expiry(settings, request, now)
-    if len(store.links_of_trip(client, trip.id, limit=MAX_LINKS_PER_TRIP)) >= MAX_LINKS_PER_TRIP:
-        raise Conflict(f"a trip can have at most {MAX_LINKS_PER_TRIP} share links; revoke one first")
     token = new_token()
     link = ShareLink(
         id=token_digest(token),
@@ -118,7 +116,8 @@ def create_link(
         created_at=now,
         expires_at=expires_at,
     )
-    store.create_link(client, link)
+    if not store.create_link(client, link, MAX_LINKS_PER_TRIP):
+        raise Conflict(f"a trip can have at most {MAX_LINKS_PER_TRIP} share links; revoke one first")
     return CreatedLink(link=link, token=token, url=page_url(settings, token))
 
 

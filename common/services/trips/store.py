@@ -317,10 +317,33 @@ def link_ref(client: firestore.Client, link_id: str) -> firestore.DocumentRefere
     return client.collection(SHARE_LINKS).document(link_id)
 
 
-def create_link(client: firestore.Client, link: ShareLink) -> None:
-    """Store a new link with ``expire_at`` (the field of the TTL policy and of ``cleanup_sessions``) equal to its
-    expiry, so an expired link is deleted some time after it stopped working; one without expiry stays."""
-    link_ref(client, link.id).create({**link.model_dump(mode="python"), "expire_at": link.expires_at})
+def _link_document(link: ShareLink) -> dict[str, Any]:
+    """A link with ``expire_at`` (the field of the TTL policy and of ``cleanup_sessions``) equal to its expiry, so an
+    expired link is deleted some time after it stopped working; one without expiry stays."""
+    return {**link.model_dump(mode="python"), "expire_at": link.expires_at}
+
+
+def create_link(client: firestore.Client, link: ShareLink, limit: int) -> bool:
+    """Store a new link unless its trip already has ``limit`` links; whether it was stored. One transaction reads
+    the trip's links and creates the link, so creations at the same time cannot pass the cap together (one commits,
+    the others' read changed: they are retried and count again). Each retry follows another creation or a revocation
+    of the trip's links, hence the attempts allowed."""
+    from google.cloud import firestore
+
+    query = build_query(client, "links_of_trip", values={"trip_id": link.trip_id}, limit=limit)
+    stored = False
+
+    @firestore.transactional
+    def create(transaction: firestore.Transaction) -> None:
+        nonlocal stored
+        stored = False
+        if len(list(transaction.get(query))) >= limit:
+            return
+        transaction.create(link_ref(client, link.id), _link_document(link))
+        stored = True
+
+    create(client.transaction(max_attempts=2 * limit + 5))
+    return stored
 
 
 def read_link(client: firestore.Client, link_id: str) -> ShareLink | None:

@@ -5,6 +5,11 @@ It serves ``POST /{version}/models/{model}:generateContent`` (Gemini API mode; g
 answers each request with the next reply of the test's script, and records every request (path, headers, JSON body).
 When the script is exhausted it answers 500 and counts the surprise in ``unexpected``.
 
+Concurrent conversations (a multi-city plan asks one per city at once) get their own scripts: ``play_for(city,
+...)`` keeps replies for the requests whose trip data block (in the first user turn) names ``city`` as its
+destination, so no conversation is answered with another's reply whatever the order the requests arrive in; other
+requests take the shared script.
+
 Thinking, as Gemini 3 models do it: every recorded answer reports ``thoughtsTokenCount`` in its usage (separately
 from ``candidatesTokenCount``; ``totalTokenCount`` includes it), a reply may carry thought parts (``thought: true``;
 the real API sends them when thoughts are included), and function calls carry a ``thoughtSignature``. Like Gemini 3,
@@ -25,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from common.domain.ai.prompts import TRIP_BLOCK
 
 GENERATE_PATH = re.compile(
     r"^/(?P<version>v1|v1beta|v1beta1)/"
@@ -84,6 +91,25 @@ class RecordedRequest:
         return [part["text"] for content in contents for part in content["parts"] if "text" in part]
 
     @property
+    def trip_data(self) -> dict[str, Any]:
+        """The trip data block of the conversation's first user turn (empty without one)."""
+        contents = self.body.get("contents", [])
+        first: dict[str, Any] = next((content for content in contents if content.get("role", "user") == "user"), {})
+        for part in first.get("parts", []):
+            text = part.get("text", "")
+            start, end = text.find(f"<<<{TRIP_BLOCK}\n"), text.find(f"\n{TRIP_BLOCK}>>>")
+            if 0 <= start < end:
+                data = json.loads(text[start + len(TRIP_BLOCK) + 4 : end])
+                return data if isinstance(data, dict) else {}
+        return {}
+
+    @property
+    def destination(self) -> str | None:
+        """The destination the conversation is about (its trip data block's), or ``None``."""
+        destination = self.trip_data.get("destination")
+        return destination if isinstance(destination, str) else None
+
+    @property
     def function_responses(self) -> list[dict[str, Any]]:
         return [
             part["functionResponse"]
@@ -96,6 +122,7 @@ class RecordedRequest:
 @dataclass
 class GeminiStandIn:
     script: list[Reply] = field(default_factory=list)
+    scripts_by_destination: dict[str, list[Reply]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     unexpected: int = 0
     refused: list[str] = field(default_factory=list)  # why requests were refused (missing thought signatures)
@@ -112,6 +139,22 @@ class GeminiStandIn:
     def play(self, *replies: Reply) -> None:
         with self._lock:
             self.script.extend(replies)
+
+    def play_for(self, destination: str, *replies: Reply) -> None:
+        """Replies for the conversation about ``destination`` only (see the module notes)."""
+        with self._lock:
+            self.scripts_by_destination.setdefault(destination, []).extend(replies)
+
+    def requests_for(self, destination: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [request for request in self.requests if request.destination == destination]
+
+    def clear(self) -> None:
+        """Forget every script and every recorded request."""
+        with self._lock:
+            self.script.clear()
+            self.scripts_by_destination.clear()
+            self.requests.clear()
 
     def start(self) -> None:
         standin = self
@@ -159,10 +202,14 @@ class GeminiStandIn:
             if problem:
                 self.refused.append(problem)
                 return error_reply(400, problem, "INVALID_ARGUMENT")
-            if not self.script:
+            destination = request.destination
+            script = self.script
+            if destination is not None and destination in self.scripts_by_destination:
+                script = self.scripts_by_destination[destination]
+            if not script:
                 self.unexpected += 1
                 return error_reply(500, "stand-in script exhausted", "INTERNAL")
-            return self.script.pop(0)
+            return script.pop(0)
 
 
 def _missing_signature(body: dict[str, Any]) -> str | None:

@@ -9,7 +9,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -20,11 +20,13 @@ from common.foundation import collection_names
 from common.foundation.config import Settings
 from common.foundation.errors import QuotaExceeded
 from common.services.trips import admission
+from common.services.trips.share_links import MAX_LINKS_PER_TRIP
 from tests.integration.in_process import InProcessFunctions
-from tests.integration.support import function_server, module_env, sign_up
+from tests.integration.support import TestUser, function_server, module_env, sign_up
 from tests.integration.trips.support import MAIN, plan, stored
 
 THREADS = 8
+T = TypeVar("T")
 
 
 def admit_all_at_once(client: firestore.Client, settings: Settings, user_id: str) -> list[str]:
@@ -90,24 +92,54 @@ def servers(in_process: InProcessFunctions, stack: dict[str, str], firestore_pro
         yield {"plan": in_process.serve("plan_trip", env), "trips": f"{trips_url}/trips"}
 
 
+def at_once(call: Callable[[int], T]) -> list[T]:
+    """``call(index)`` in THREADS threads released together; each answer, in index order."""
+    barrier = threading.Barrier(THREADS)
+
+    def run(index: int) -> T:
+        barrier.wait()
+        return call(index)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(run, range(THREADS)))
+
+
+def planned_trip(http: requests.Session, servers: dict[str, str], stack: dict[str, str]) -> tuple[TestUser, Any]:
+    owner = sign_up(stack)
+    return owner, plan(http, servers["plan"], owner, days=1)
+
+
 def test_concurrent_edits_of_one_version_let_exactly_one_win(
     http: requests.Session, servers: dict[str, str], stack: dict[str, str], firestore_client: firestore.Client
 ) -> None:
-    owner = sign_up(stack)
-    trip = plan(http, servers["plan"], owner, days=1)
+    owner, trip = planned_trip(http, servers, stack)
     url = f"{servers['trips']}/{trip['id']}"
-    barrier = threading.Barrier(THREADS)
 
     def edit(index: int) -> tuple[int, str]:
-        barrier.wait()
         body = {"version": trip["version"], "notes": f"edit {index}"}
         response = requests.patch(url, json=body, headers=owner.headers, timeout=60)
         return response.status_code, f"edit {index}"
 
-    with ThreadPoolExecutor(THREADS) as pool:
-        answers = list(pool.map(edit, range(THREADS)))
+    answers = at_once(edit)
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200] + [409] * (THREADS - 1)
     winner = next(notes for status, notes in answers if status == 200)
     document, _ = stored(firestore_client, trip["id"])
     assert (document["notes"], document["version"]) == (winner, trip["version"] + 1)
+
+
+def test_concurrent_link_creations_stop_exactly_at_the_cap(
+    http: requests.Session, servers: dict[str, str], stack: dict[str, str], firestore_client: firestore.Client
+) -> None:
+    owner, trip = planned_trip(http, servers, stack)
+    url = f"{servers['trips']}/{trip['id']}/links"
+    room = THREADS // 2
+    for _ in range(MAX_LINKS_PER_TRIP - room):
+        assert http.post(url, headers=owner.headers, timeout=30).status_code == 201
+
+    statuses = sorted(at_once(lambda _: requests.post(url, headers=owner.headers, timeout=60).status_code))
+    assert statuses == [201] * room + [409] * (THREADS - room)
+    query = firestore_client.collection(collection_names.SHARE_LINKS).where(
+        filter=FieldFilter("trip_id", "==", trip["id"])
+    )
+    assert len(list(query.stream())) == MAX_LINKS_PER_TRIP

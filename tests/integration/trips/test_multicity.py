@@ -15,6 +15,7 @@ import requests
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from common.foundation import currency
 from common.foundation.times import clock_minutes, clock_text
 from common.services.planning.cities import transfer_overlaps
 from common.services.trips.models import Day
@@ -202,6 +203,8 @@ def test_rome_to_paris_has_no_train_so_the_flight_is_an_estimate_and_too_far_to_
     assert new, "an evening re-planned"
     assert all(str(stop.place_id).startswith("paris-") for stop in new), "the evening re-planned in Paris"
     assert replanned["transfer"] == transfer
+    assert sum(1 for stop in morning if stop.travel_from_previous and stop.travel_from_previous.mode == "transit") >= 2
+    check_local_transport(replanned, response.json())  # the morning's fares are still counted
     tight = plan(
         http, servers, owner, request_body(("Rome", 1), ("Paris", 1), budget={"amount": 300, "currency": "EUR"})
     )
@@ -273,6 +276,20 @@ def test_replanning_a_day_stays_in_its_city_and_a_travel_day_keeps_its_transfer(
     assert all(stop["place_id"].startswith("kyoto-") for stop in travel_day["stops"])
     assert transfer_overlaps(Day.model_validate(travel_day)) == []
     assert after["budget"]["by_category"]["transfers"] == trip["budget"]["by_category"]["transfers"]
+    check_local_transport(travel_day, after)
+
+
+def check_local_transport(day: dict[str, Any], trip: dict[str, Any]) -> None:
+    """``day`` by transit for two counts a fare for every leg to a stop, plus at most the way back to the lodging (a
+    travel day's morning among them), and the trip's budget adds the days up."""
+    fare = currency.convert(2.5, "USD", trip["budget"]["currency"]) * 2
+    legs = sum(1 for stop in day["stops"] if (stop["travel_from_previous"] or {}).get("mode") == "transit")
+    local = day["cost_by_category"]["local_transport"]
+    assert round(legs * fare, 2) <= local <= round((legs + 1) * fare, 2), (local, legs, fare)
+    assert day["cost_estimate"]["amount"] == round(sum(day["cost_by_category"].values()), 2)
+    assert trip["budget"]["estimated_total"] == round(sum(each["cost_estimate"]["amount"] for each in trip["days"]), 2)
+    for name, amount in trip["budget"]["by_category"].items():
+        assert amount == round(sum((each["cost_by_category"] or {}).get(name, 0.0) for each in trip["days"]), 2)
 
 
 def test_an_edit_is_enriched_in_the_days_city_and_a_viewer_sees_the_cities(
@@ -357,3 +374,7 @@ def test_the_rest_of_a_travel_day_is_replanned_from_the_city_reached_and_never_b
     assert all(clock_minutes(stop["arrive"]) >= arrival + 120 for stop in rest)
     assert all(stop["place_id"].startswith("paris-") for stop in rest)
     assert transfer_overlaps(Day.model_validate(after)) == []
+    assert after["cost_by_category"]["transfers"] == transfer["cost_estimate"]["amount"], "the transfer is paid"
+    replanned = response.json()
+    assert replanned["budget"]["by_category"]["transfers"] == trip["budget"]["by_category"]["transfers"]
+    check_local_transport(after, replanned)

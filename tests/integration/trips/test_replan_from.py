@@ -11,6 +11,7 @@ import pytest
 import requests
 from google.cloud import firestore
 
+from common.foundation import currency
 from common.foundation.times import clock_minutes
 from tests.integration.in_process import InProcessFunctions
 from tests.integration.support import TestUser, sign_up
@@ -225,3 +226,45 @@ def test_bad_bodies_get_one_400_listing_every_problem(
     assert response.status_code == 400, response.text
     fields = sorted(problem["field"] for problem in response.json()["error"]["details"])
     assert fields == ["from.location", "from.time", "keep.0", "keep.1", "skip.0"], response.text
+
+
+def test_the_part_behind_keeps_its_local_transport_cost_and_its_warnings(
+    http: requests.Session, servers: dict[str, str], owner: TestUser, firestore_client: firestore.Client
+) -> None:
+    trip = plan(http, servers["plan"], owner, days=2)  # by transit, two travellers
+    day = trip["days"][1]
+    now = clock_minutes(FROM)
+    behind = [stop for stop in day["stops"] if clock_minutes(stop["depart"]) <= now]
+    ahead = _ahead(day)
+    behind_legs = [stop for stop in behind if (stop["travel_from_previous"] or {}).get("mode") == "transit"]
+    assert len(behind_legs) >= 2, "the planned day has legs by transit behind 14:30"
+    assert ahead, "and stops after it"
+    # Day-level warnings as planning words them: one about a stop behind, one about a stop that will be re-planned.
+    about_behind = f"opening hours of {behind[0]['name']} are unknown; check before going"
+    about_ahead = f"a 45-minute wait before {ahead[-1]['name']}: free time before it"
+    document = firestore_client.collection("trips").document(trip["id"])
+    days = (document.get().to_dict() or {})["days"]
+    days[1]["warnings"] = [about_behind, about_ahead]
+    document.update({"days": days})
+
+    point = {"lat": 35.0254, "lng": 135.7621}
+    response = _replan(http, servers, owner, trip["id"], 2, {"from": {"time": FROM, "location": point}})
+    assert response.status_code == 200, response.text
+    replanned = response.json()
+    after = replanned["days"][1]
+    print_day("re-planned from 14:30 (costs)", after)
+    fare = currency.convert(2.5, "USD", trip["budget"]["currency"]) * 2  # a transit leg for the group
+    transit_legs = sum(1 for stop in after["stops"] if (stop["travel_from_previous"] or {}).get("mode") == "transit")
+    local = after["cost_by_category"]["local_transport"]
+    # Every leg to a stop, those behind included, plus at most the way back to the lodging.
+    assert round(transit_legs * fare, 2) <= local <= round((transit_legs + 1) * fare, 2), (local, transit_legs, fare)
+    assert after["cost_estimate"]["amount"] == round(sum(after["cost_by_category"].values()), 2)
+    by_category = replanned["budget"]["by_category"]
+    assert by_category["local_transport"] == round(
+        sum(day["cost_by_category"]["local_transport"] for day in replanned["days"]), 2
+    )
+    assert replanned["budget"]["estimated_total"] == round(
+        sum(day["cost_estimate"]["amount"] for day in replanned["days"]), 2
+    )
+    assert about_behind in after["warnings"], "a warning about a stop behind still holds"
+    assert about_ahead not in after["warnings"], "a warning about a re-planned stop does not"
