@@ -3,8 +3,9 @@
 The caller sends ``Authorization: Bearer <Google-signed OIDC ID token>`` of its service account, with the function's
 URL as audience. We verify the signature and expiry against Google's certificates
 (``google.oauth2.id_token.verify_oauth2_token``), the audience, the issuer, and that the token names a verified email
-among the allowed ones. The same checks as ``common.services.ops.scheduler_auth`` (the scheduler's jobs), for any
-service-to-service caller; deployments also keep these functions private, so Cloud Run IAM checks the token first.
+among the allowed ones. The one home of these checks for every service-to-service caller (the planning worker's
+task queue, the scheduler's jobs in ``common.services.ops.scheduler_auth``); deployments also keep these functions
+private, so Cloud Run IAM checks the token first.
 """
 
 from __future__ import annotations
