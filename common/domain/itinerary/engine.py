@@ -21,6 +21,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from common.domain.itinerary.daytime import DAY_TRAVEL_FACTOR, well_timed
 from common.domain.itinerary.greedy import greedy_sequences
 from common.domain.itinerary.models import (
     CostBreakdown,
@@ -206,7 +207,8 @@ def _plan_days(
         schedules[day.index] = _shortest(context, schedule)
     used = {timed.visit.node_id for schedule in schedules.values() for timed in schedule.visits}
     for index, schedule in schedules.items():
-        schedules[index] = _fill_waits(context, schedule, visits, used)
+        filled = _fill_waits(context, schedule, visits, used)
+        schedules[index] = schedule if filled is schedule else _shortest(context, filled)
     if budget is not None:
         _fit_budget(context, schedules, budget, must_include_ids, drops)
     return _DaysOutcome(
@@ -219,12 +221,13 @@ def _plan_days(
 
 
 def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
-    """The same stops in the order with the least travel when the day is small enough for an exact search, then an
-    evening stop where one fits (``_evening``)."""
+    """The same stops in the order with the least travel when the day is small enough for an exact search, then the
+    order within 5% of that travel that wastes the least of the day (``daytime.well_timed``: out near the start of
+    the day window, no long waits), then an evening stop where one fits (``_evening``)."""
     reordered = context.best_order(schedule.day, [timed.visit for timed in schedule.visits])
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
         schedule = reordered
-    return _evening(context, schedule)
+    return _evening(context, well_timed(context, schedule), schedule.travel_minutes)
 
 
 def _long_waits(context: PlanningContext, schedule: DaySchedule) -> list[tuple[int, int]]:
@@ -238,6 +241,8 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
     start). Each round takes, of the sights that could go just before a waiting stop (an unused one while the day
     has room for another sight, or one of the day's later sights moved forward, but not an evening sight after
     dinner), the one leaving the least idle plus travel time (then the highest priority), if that is less than now.
+    A sight moved forward may add at most ``DAY_TRAVEL_FACTOR`` to the day's travel: the traveller sees it anyway,
+    and crossing town to fill a wait made days up to a third longer on the road than their best order.
     ``used`` (places planned on any day) gains what is inserted."""
     sequence = [timed.visit for timed in schedule.visits]
     while True:
@@ -247,6 +252,7 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
         lost_now = sum(idle for _, idle in waits) + schedule.travel_minutes
         room = sum(1 for visit in sequence if visit.meal is None) < schedule.day.max_stops
         trials: list[tuple[Visit, list[Visit]]] = []
+        moved: set[int] = set()  # ids of the trials that move a planned sight: no new sight pays for their travel
         for position, _ in waits:
             if room:
                 trials += [
@@ -262,10 +268,13 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
                 if visit.meal is None and not evening and context.locked_at(visit, schedule.day) is None:
                     rest = sequence[:later] + sequence[later + 1 :]
                     trials.append((visit, [*rest[:position], visit, *rest[position:]]))
+                    moved.add(id(trials[-1]))
         best: tuple[tuple[int, float], list[Visit], DaySchedule] | None = None
-        for visit, trial in trials:
+        travel_cap = math.floor(schedule.travel_minutes * DAY_TRAVEL_FACTOR)
+        for trial_entry in trials:
+            visit, trial = trial_entry
             timed = context.schedule(schedule.day, trial)
-            if timed is None:
+            if timed is None or (id(trial_entry) in moved and timed.travel_minutes > travel_cap):
                 continue
             lost = sum(idle for _, idle in _long_waits(context, timed)) + timed.travel_minutes
             key = (lost, -visit.place.priority)
@@ -277,14 +286,15 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
         used.update(visit.node_id for visit in sequence)
 
 
-def _evening(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
+def _evening(context: PlanningContext, schedule: DaySchedule, best_travel: int | None = None) -> DaySchedule:
     """When dinner ends the day and the day has a sight that suits the evening (a viewpoint, a neighbourhood, a
     market, a bar) and is open then, move it after dinner if that costs at most ``EVENING_TRAVEL_FACTOR`` more
-    travel: the evening is the time for a view at sunset or a night market, not the hotel room."""
+    travel (than ``best_travel``, the day's least-travel order, when given): the evening is the time for a view at
+    sunset or a night market, not the hotel room."""
     sequence = [timed.visit for timed in schedule.visits]
     if len(sequence) < 2 or sequence[-1].meal != MealKind.DINNER:
         return schedule
-    allowed = math.floor(schedule.travel_minutes * EVENING_TRAVEL_FACTOR)
+    allowed = math.floor((schedule.travel_minutes if best_travel is None else best_travel) * EVENING_TRAVEL_FACTOR)
     best: DaySchedule | None = None
     for position, visit in enumerate(sequence[:-1]):
         if visit.meal is not None or visit.place.category not in EVENING_CATEGORIES:
