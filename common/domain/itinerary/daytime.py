@@ -17,14 +17,22 @@ DAY_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the be
 MAX_ORDERS = 300  # orders compared per day (depth-first, cheapest legs first); bounds the work on long days
 
 
+def late_start(context: PlanningContext, schedule: DaySchedule) -> int:
+    """How many minutes after the day window's start the traveller leaves, once ``schedule`` is settled."""
+    settled = context.settle(schedule)
+    if not settled.visits:
+        return 0
+    first = settled.visits[0]
+    return max(0, first.arrive_minute - first.leg.minutes - settled.day.window.start)
+
+
 def dead_minutes(context: PlanningContext, schedule: DaySchedule) -> int:
     """Minutes of ``schedule`` (settled) a traveller spends neither at a stop nor on the way: how much later than the
     day window's start the day begins, plus every wait longer than ``max_idle_minutes``."""
     settled = context.settle(schedule)
     if not settled.visits:
         return 0
-    first = settled.visits[0]
-    late = max(0, first.arrive_minute - first.leg.minutes - settled.day.window.start)
+    late = late_start(context, settled)
     limit = context.problem.preferences.max_idle_minutes
     waits = context.waits(settled)
     if context.problem.preferences.fixed_start:  # the first wait is the late start, already counted

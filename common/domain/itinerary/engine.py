@@ -21,7 +21,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from common.domain.itinerary.daytime import DAY_TRAVEL_FACTOR, well_timed
+from common.domain.itinerary.daytime import DAY_TRAVEL_FACTOR, dead_minutes, late_start, well_timed
 from common.domain.itinerary.greedy import greedy_sequences
 from common.domain.itinerary.models import (
     CostBreakdown,
@@ -45,6 +45,8 @@ from common.domain.itinerary.weather import moved_warnings, with_previous_moves
 MEAL_VALUE = 3.0
 EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
 EVENING_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the best order
+EVENING_LATE_START_ALLOWANCE = 45  # minutes after the day window's start an evening stop may make the day leave
+NEARER_MEAL_MIN_SAVING = 10  # minutes of travel a day must save to take another meal venue (``_nearer_meals``)
 
 
 @dataclass(frozen=True)
@@ -207,8 +209,8 @@ def _plan_days(
         schedules[day.index] = _shortest(context, schedule)
     used = {timed.visit.node_id for schedule in schedules.values() for timed in schedule.visits}
     for index, schedule in schedules.items():
-        filled = _fill_waits(context, schedule, visits, used)
-        schedules[index] = schedule if filled is schedule else _shortest(context, filled)
+        schedule = _nearer_meals(context, schedule, visits, used)
+        schedules[index] = _filled(context, schedule, visits, used)
     if budget is not None:
         _fit_budget(context, schedules, budget, must_include_ids, drops)
     return _DaysOutcome(
@@ -241,8 +243,6 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
     start). Each round takes, of the sights that could go just before a waiting stop (an unused one while the day
     has room for another sight, or one of the day's later sights moved forward, but not an evening sight after
     dinner), the one leaving the least idle plus travel time (then the highest priority), if that is less than now.
-    A sight moved forward may add at most ``DAY_TRAVEL_FACTOR`` to the day's travel: the traveller sees it anyway,
-    and crossing town to fill a wait made days up to a third longer on the road than their best order.
     ``used`` (places planned on any day) gains what is inserted."""
     sequence = [timed.visit for timed in schedule.visits]
     while True:
@@ -252,7 +252,6 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
         lost_now = sum(idle for _, idle in waits) + schedule.travel_minutes
         room = sum(1 for visit in sequence if visit.meal is None) < schedule.day.max_stops
         trials: list[tuple[Visit, list[Visit]]] = []
-        moved: set[int] = set()  # ids of the trials that move a planned sight: no new sight pays for their travel
         for position, _ in waits:
             if room:
                 trials += [
@@ -268,13 +267,10 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
                 if visit.meal is None and not evening and context.locked_at(visit, schedule.day) is None:
                     rest = sequence[:later] + sequence[later + 1 :]
                     trials.append((visit, [*rest[:position], visit, *rest[position:]]))
-                    moved.add(id(trials[-1]))
         best: tuple[tuple[int, float], list[Visit], DaySchedule] | None = None
-        travel_cap = math.floor(schedule.travel_minutes * DAY_TRAVEL_FACTOR)
-        for trial_entry in trials:
-            visit, trial = trial_entry
+        for visit, trial in trials:
             timed = context.schedule(schedule.day, trial)
-            if timed is None or (id(trial_entry) in moved and timed.travel_minutes > travel_cap):
+            if timed is None:
                 continue
             lost = sum(idle for _, idle in _long_waits(context, timed)) + timed.travel_minutes
             key = (lost, -visit.place.priority)
@@ -286,21 +282,67 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
         used.update(visit.node_id for visit in sequence)
 
 
+def _nearer_meals(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
+    """Each meal of the day at the venue, among it and the venues no day uses, that leaves the day with the least
+    travel (the day re-ordered by ``_shortest``), when that saves at least ``NEARER_MEAL_MIN_SAVING`` minutes and
+    leaves no more of the day dead. The solver weighs a venue's rating against travel; a traveller does not cross
+    town and back for lunch. ``used`` is updated."""
+    for position, timed in enumerate(schedule.visits):
+        meal = timed.visit.meal
+        if meal is None or timed.visit.copy or context.locked_at(timed.visit, schedule.day) is not None:
+            continue
+        sequence = [other.visit for other in schedule.visits]
+        best, dead = schedule, dead_minutes(context, schedule)
+        for venue in visits:
+            if venue.meal != meal or venue.copy or venue.node_id in used:
+                continue
+            trial = context.schedule(schedule.day, [*sequence[:position], venue, *sequence[position + 1 :]])
+            if trial is None:
+                continue
+            trial = _shortest(context, trial)
+            saves = schedule.travel_minutes - trial.travel_minutes >= NEARER_MEAL_MIN_SAVING
+            if saves and trial.travel_minutes < best.travel_minutes and dead_minutes(context, trial) <= dead:
+                best = trial
+        if best is not schedule:
+            used.discard(timed.visit.node_id)
+            used.update(other.visit.node_id for other in best.visits)
+            return _nearer_meals(context, best, visits, used)
+    return schedule
+
+
+def _filled(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
+    """``schedule`` with its long waits filled (``_fill_waits``), re-ordered (``_shortest``); ``schedule`` itself when
+    the filling only moved the day's own sights and that costs more than ``DAY_TRAVEL_FACTOR`` times its travel: the
+    traveller sees those sights anyway, and crossing town to fill a wait made days up to a third longer on the road
+    than their best order (engine_bench)."""
+    filled = _fill_waits(context, schedule, visits, used)
+    if filled is schedule:
+        return schedule
+    filled = _shortest(context, filled)
+    same_stops = sorted(timed.visit.key for timed in filled.visits) == sorted(t.visit.key for t in schedule.visits)
+    if same_stops and filled.travel_minutes > math.floor(schedule.travel_minutes * DAY_TRAVEL_FACTOR):
+        return schedule
+    return filled
+
+
 def _evening(context: PlanningContext, schedule: DaySchedule, best_travel: int | None = None) -> DaySchedule:
     """When dinner ends the day and the day has a sight that suits the evening (a viewpoint, a neighbourhood, a
     market, a bar) and is open then, move it after dinner if that costs at most ``EVENING_TRAVEL_FACTOR`` more
-    travel (than ``best_travel``, the day's least-travel order, when given): the evening is the time for a view at
+    travel (than ``best_travel``, the day's least-travel order, when given) and the day still leaves at most
+    ``EVENING_LATE_START_ALLOWANCE`` minutes after its window starts (or no later than before): a sight taken from
+    the morning must not leave it empty (a free hour before dinner is fine). The evening is the time for a view at
     sunset or a night market, not the hotel room."""
     sequence = [timed.visit for timed in schedule.visits]
     if len(sequence) < 2 or sequence[-1].meal != MealKind.DINNER:
         return schedule
     allowed = math.floor((schedule.travel_minutes if best_travel is None else best_travel) * EVENING_TRAVEL_FACTOR)
+    late = max(late_start(context, schedule), EVENING_LATE_START_ALLOWANCE)
     best: DaySchedule | None = None
     for position, visit in enumerate(sequence[:-1]):
         if visit.meal is not None or visit.place.category not in EVENING_CATEGORIES:
             continue
         moved = context.schedule(schedule.day, [*sequence[:position], *sequence[position + 1 :], visit])
-        fits = moved is not None and moved.travel_minutes <= allowed
+        fits = moved is not None and moved.travel_minutes <= allowed and late_start(context, moved) <= late
         if fits and moved is not None and (best is None or moved.travel_minutes < best.travel_minutes):
             best = moved
     return best or schedule

@@ -385,6 +385,14 @@ class PlanningContext:
             }
         return homes
 
+    def must_include_homes(self, days: list[DayContext], visits: list[Visit], must: set[str]) -> dict[str, set[int]]:
+        """Per must-include sight, the days ``home_days`` would allow it on were it not required: the solver and the
+        greedy planner put it there when they can, elsewhere only when that is the only way to keep it."""
+        if not must or len(days) < 2:
+            return {}
+        homes = self.home_days(days, visits, set())
+        return {place_id: homes[place_id] for place_id in must if place_id in homes}
+
     def natural_days(self, days: list[DayContext], visits: list[Visit]) -> dict[str, int]:
         """Per outdoor sight, the day its area gives it without the weather: the nearest area among the days it is
         open (what ``itinerary.weather.moved_warnings`` compares the plan with)."""
