@@ -14,7 +14,7 @@ import math
 from common.domain.itinerary.planning import EXACT_ORDER_MAX_STOPS, DaySchedule, PlanningContext, Visit
 
 DAY_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the best order
-MAX_ORDERS = 300  # orders compared per day (depth-first, cheapest legs first); bounds the work on long days
+MAX_ORDERS = 120  # orders compared per day (depth-first, cheapest legs first); bounds the work on long days
 
 
 def late_start(context: PlanningContext, schedule: DaySchedule) -> int:

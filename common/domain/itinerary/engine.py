@@ -284,26 +284,26 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
 
 def _nearer_meals(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
     """Each meal of the day at the venue, among it and the venues no day uses, that leaves the day with the least
-    travel (the day re-ordered by ``_shortest``), when that saves at least ``NEARER_MEAL_MIN_SAVING`` minutes and
-    leaves no more of the day dead. The solver weighs a venue's rating against travel; a traveller does not cross
-    town and back for lunch. ``used`` is updated."""
+    travel in the same place of the day, when that (re-ordered by ``_shortest``) saves at least
+    ``NEARER_MEAL_MIN_SAVING`` minutes and leaves no more of the day dead. The solver weighs a venue's rating
+    against travel; a traveller does not cross town and back for lunch. ``used`` is updated."""
     for position, timed in enumerate(schedule.visits):
         meal = timed.visit.meal
         if meal is None or timed.visit.copy or context.locked_at(timed.visit, schedule.day) is not None:
             continue
         sequence = [other.visit for other in schedule.visits]
-        best, dead = schedule, dead_minutes(context, schedule)
+        nearest: DaySchedule | None = None
         for venue in visits:
             if venue.meal != meal or venue.copy or venue.node_id in used:
                 continue
             trial = context.schedule(schedule.day, [*sequence[:position], venue, *sequence[position + 1 :]])
-            if trial is None:
-                continue
-            trial = _shortest(context, trial)
-            saves = schedule.travel_minutes - trial.travel_minutes >= NEARER_MEAL_MIN_SAVING
-            if saves and trial.travel_minutes < best.travel_minutes and dead_minutes(context, trial) <= dead:
-                best = trial
-        if best is not schedule:
+            if trial is not None and (nearest is None or trial.travel_minutes < nearest.travel_minutes):
+                nearest = trial
+        if nearest is None or schedule.travel_minutes - nearest.travel_minutes < NEARER_MEAL_MIN_SAVING:
+            continue
+        best = _shortest(context, nearest)
+        saves = schedule.travel_minutes - best.travel_minutes >= NEARER_MEAL_MIN_SAVING
+        if saves and dead_minutes(context, best) <= dead_minutes(context, schedule):
             used.discard(timed.visit.node_id)
             used.update(other.visit.node_id for other in best.visits)
             return _nearer_meals(context, best, visits, used)
