@@ -21,7 +21,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from common.domain.itinerary.daytime import DAY_TRAVEL_FACTOR, dead_minutes, late_start, well_timed
+from common.domain.itinerary.daytime import DAY_TRAVEL_FACTOR, late_start, well_timed
 from common.domain.itinerary.greedy import greedy_sequences
 from common.domain.itinerary.models import (
     CostBreakdown,
@@ -46,7 +46,6 @@ MEAL_VALUE = 3.0
 EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
 EVENING_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the best order
 EVENING_LATE_START_ALLOWANCE = 45  # minutes after the day window's start an evening stop may make the day leave
-NEARER_MEAL_MIN_SAVING = 10  # minutes of travel a day must save to take another meal venue (``_nearer_meals``)
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,6 @@ def _plan_days(
         schedules[day.index] = _shortest(context, schedule)
     used = {timed.visit.node_id for schedule in schedules.values() for timed in schedule.visits}
     for index, schedule in schedules.items():
-        schedule = _nearer_meals(context, schedule, visits, used)
         schedules[index] = _filled(context, schedule, visits, used)
     if budget is not None:
         _fit_budget(context, schedules, budget, must_include_ids, drops)
@@ -280,34 +278,6 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
             return schedule
         _, sequence, schedule = best
         used.update(visit.node_id for visit in sequence)
-
-
-def _nearer_meals(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
-    """Each meal of the day at the venue, among it and the venues no day uses, that leaves the day with the least
-    travel in the same place of the day, when that (re-ordered by ``_shortest``) saves at least
-    ``NEARER_MEAL_MIN_SAVING`` minutes and leaves no more of the day dead. The solver weighs a venue's rating
-    against travel; a traveller does not cross town and back for lunch. ``used`` is updated."""
-    for position, timed in enumerate(schedule.visits):
-        meal = timed.visit.meal
-        if meal is None or timed.visit.copy or context.locked_at(timed.visit, schedule.day) is not None:
-            continue
-        sequence = [other.visit for other in schedule.visits]
-        nearest: DaySchedule | None = None
-        for venue in visits:
-            if venue.meal != meal or venue.copy or venue.node_id in used:
-                continue
-            trial = context.schedule(schedule.day, [*sequence[:position], venue, *sequence[position + 1 :]])
-            if trial is not None and (nearest is None or trial.travel_minutes < nearest.travel_minutes):
-                nearest = trial
-        if nearest is None or schedule.travel_minutes - nearest.travel_minutes < NEARER_MEAL_MIN_SAVING:
-            continue
-        best = _shortest(context, nearest)
-        saves = schedule.travel_minutes - best.travel_minutes >= NEARER_MEAL_MIN_SAVING
-        if saves and dead_minutes(context, best) <= dead_minutes(context, schedule):
-            used.discard(timed.visit.node_id)
-            used.update(other.visit.node_id for other in best.visits)
-            return _nearer_meals(context, best, visits, used)
-    return schedule
 
 
 def _filled(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
