@@ -43,7 +43,8 @@ class GreedyPlanner:
         for place_id in ordered_places:
             if place_id in must_include_ids:
                 home = [day for day in self._days if day.index in must_homes.get(place_id, {day.index})]
-                self._insert_best(by_place[place_id], home) or self._insert_best(by_place[place_id], self._days)
+                if not self._insert_best(by_place[place_id], home):
+                    self._insert_best(by_place[place_id], self._days)
         for day in self._days:
             for meal in day.required_meals:
                 if any(visit.meal == meal for visit in self._sequences[day.index]):
