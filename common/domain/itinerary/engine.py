@@ -227,7 +227,16 @@ def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
     reordered = context.best_order(schedule.day, [timed.visit for timed in schedule.visits])
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
         schedule = reordered
-    return _evening(context, well_timed(context, schedule), schedule.travel_minutes)
+    shaped = _evening(context, well_timed(context, schedule), schedule.travel_minutes)
+    if _ends_with_evening_stop(shaped):
+        return shaped
+    evening = _evening(context, schedule, schedule.travel_minutes)  # well_timed may have used the travel allowance
+    return evening if _ends_with_evening_stop(evening) else shaped
+
+
+def _ends_with_evening_stop(schedule: DaySchedule) -> bool:
+    visits = schedule.visits
+    return len(visits) >= 2 and visits[-1].visit.meal is None and visits[-2].visit.meal == MealKind.DINNER
 
 
 def _long_waits(context: PlanningContext, schedule: DaySchedule) -> list[tuple[int, int]]:
