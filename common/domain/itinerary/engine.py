@@ -228,13 +228,18 @@ def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
         schedule = reordered
     shaped = _evening(context, well_timed(context, schedule), schedule.travel_minutes)
-    if _ends_with_evening_stop(shaped):
+    if _ends_after_dinner(shaped):
         return shaped
-    evening = _evening(context, schedule, schedule.travel_minutes)  # well_timed may have used the travel allowance
-    return evening if _ends_with_evening_stop(evening) else shaped
+    # well_timed may have used the travel allowance: the evening stop from the least-travel order, if it does not
+    # start the day later than the well-timed order would (beyond the allowance).
+    evening = _evening(context, schedule, schedule.travel_minutes)
+    later = max(late_start(context, shaped), EVENING_LATE_START_ALLOWANCE)
+    if evening is not schedule and late_start(context, evening) <= later:
+        return evening
+    return shaped
 
 
-def _ends_with_evening_stop(schedule: DaySchedule) -> bool:
+def _ends_after_dinner(schedule: DaySchedule) -> bool:
     visits = schedule.visits
     return len(visits) >= 2 and visits[-1].visit.meal is None and visits[-2].visit.meal == MealKind.DINNER
 
