@@ -230,11 +230,12 @@ def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
     shaped = _evening(context, well_timed(context, schedule), schedule.travel_minutes)
     if _ends_after_dinner(shaped):
         return shaped
-    # well_timed may have used the travel allowance: the evening stop from the least-travel order, if it does not
-    # start the day later than the well-timed order would (beyond the allowance).
+    # well_timed may have used the travel allowance or left the least-travel order's stop after dinner: that order
+    # (with an evening stop moved there if one fits), if it does not start the day later than the well-timed order
+    # would (beyond the allowance).
     evening = _evening(context, schedule, schedule.travel_minutes)
     later = max(late_start(context, shaped), EVENING_LATE_START_ALLOWANCE)
-    if evening is not schedule and late_start(context, evening) <= later:
+    if _ends_after_dinner(evening) and late_start(context, evening) <= later:
         return evening
     return shaped
 
