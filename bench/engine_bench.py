@@ -11,8 +11,8 @@ Per problem (fixed seeds): a city, 1-10 days, a pace, a budget (none / tight / a
 - priority of the planned sights against the sum of the top-k sight priorities, k = sight slots of the trip;
 - solve seconds per trip length;
 - a traveller's day: days with every required meal (lunch and dinner on a full day), idle gaps between stops over
-  60 minutes without an ``idle_gap`` warning, when the day ends, and compactness (mean distance of a day's stops from
-  their centre against the same stops split by a balanced geographic clustering).
+  60 minutes (all, and those without an ``idle_gap`` warning), when the day ends, and compactness (mean distance of a
+  day's stops from their centre against the same stops split by a balanced geographic clustering).
 """
 
 from __future__ import annotations
@@ -224,6 +224,7 @@ class TripResult:
     days_needing_meals: int = 0
     days_with_required_meals: int = 0
     days_with_unexplained_gap_over_60: int = 0
+    days_with_gap_over_60: int = 0
     day_ends: list[int] = field(default_factory=list)
     spread_km: float | None = None
     clustered_spread_km: float | None = None
@@ -268,8 +269,9 @@ def measure(problem: TripProblem, plan: Itinerary, seed: int, city: str, seconds
             - (stop.leg_from_previous.minutes if stop.leg_from_previous else 0)
             for previous, stop in itertools.pairwise(day_plan.stops)
         ]
-        if any(gap > IDLE_GAP_MINUTES for gap in gaps) and index not in explained:
-            result.days_with_unexplained_gap_over_60 += 1
+        if any(gap > IDLE_GAP_MINUTES for gap in gaps):
+            result.days_with_gap_over_60 += 1
+            result.days_with_unexplained_gap_over_60 += index not in explained
         if day_plan.stops:
             result.day_ends.append(day_plan.stops[-1].depart_minute)
             groups.append([(places[s.place_id].location.lat, places[s.place_id].location.lng) for s in day_plan.stops])
@@ -339,6 +341,7 @@ def summarise(results: list[TripResult]) -> dict[str, Any]:
             4,
         ),
         "days_with_unexplained_gap_over_60": sum(r.days_with_unexplained_gap_over_60 for r in results),
+        "days_with_gap_over_60": sum(r.days_with_gap_over_60 for r in results),
         "median_day_end": _clock(percentile([end for r in results for end in r.day_ends], 0.5)),
         "spread_km_mean": _mean([r.spread_km for r in results if r.spread_km is not None]),
         "clustered_spread_km_mean": _mean(

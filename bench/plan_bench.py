@@ -18,6 +18,17 @@ interest sets) once and measures the days as a traveller lives them: lunch and d
 stops (waiting beyond the travel time) and whether a day warning explains them, when the day ends, and compactness
 (mean distance of a day's stops from their centre, against the same stops split by a balanced geographic
 clustering, ``common.domain.itinerary.clusters``). Writes ``bench/out/plan_quality.json``.
+
+The quality pass also reads each day's route as a traveller would (``--quality --print-plans`` prints every plan):
+
+- late start: the day leaves (first stop's arrival minus its leg) more than ``LATE_START_MINUTES`` after the pace's
+  day window start, and the first stop did not simply wait for its opening (arrival within ``OPENING_SLACK_MINUTES``
+  of its opening that day, from the stand-in catalogue's hours) nor for a wait a day warning explains;
+- travel minutes per day (the API's ``travel_min``): median and p90;
+- back-and-forth: the straight-line length (km) of the day's stops in planned order against the shortest open path
+  through the same stops found by nearest neighbour from every stop then 2-opt (ignoring hours and meal times, so a
+  ratio over ``BACKTRACK_RATIO`` means the day crosses town and comes back, or its stops need not be on one day);
+  and the longest single leg (minutes): p90 and days with a leg over ``LONG_LEG_MINUTES``.
 """
 
 from __future__ import annotations
@@ -52,6 +63,12 @@ LUNCH_WINDOW = (11 * 60 + 30, 14 * 60 + 30)  # the engine's default meal windows
 DINNER_WINDOW = (18 * 60, 21 * 60 + 30)
 EVENING_FROM = 19 * 60
 MEAL_FAR_KM = 1.5  # a meal farther than this from both neighbouring stops is a trip across town
+LATE_START_MINUTES = 45  # a day leaving later than this after its window start needs a reason
+OPENING_SLACK_MINUTES = 15  # a first stop reached this soon after it opens waited for its opening
+BACKTRACK_RATIO = 1.5  # planned path km over the shortest open path of the same stops
+LONG_LEG_MINUTES = 40
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "scripts" / "maps_standin" / "catalogue"
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # by ``date.weekday()``
 CITIES = (
     "Bangkok",
     "Barcelona",
@@ -284,8 +301,58 @@ def _meal_of(stop: dict[str, Any]) -> str | None:
     return None
 
 
-def day_quality(day: dict[str, Any]) -> dict[str, Any]:
-    """A traveller's view of one planned day (the API's day shape)."""
+def catalogue_hours() -> dict[str, Any]:
+    """Place id -> the stand-in catalogue's ``hours`` (the opening hours the plans were made with)."""
+    hours: dict[str, Any] = {}
+    for path in sorted(CATALOGUE_DIR.glob("*.json")):
+        for entry in json.loads(path.read_text(encoding="utf-8")).get("places", []):
+            hours[entry["id"]] = entry.get("hours")
+    return hours
+
+
+def opening_minutes(hours: Any, date: dt.date) -> list[int]:
+    """The minutes a place opens on ``date`` (catalogue ``hours``); [0] when open all day, [] when unknown/closed."""
+    if hours == "24h":
+        return [0]
+    if not isinstance(hours, dict):
+        return []
+    return [_minute(interval.split("-")[0]) for interval in hours.get(WEEKDAY_KEYS[date.weekday()], [])]
+
+
+def path_km(points: list[tuple[float, float]]) -> float:
+    from common.domain.itinerary.clusters import distance_km
+
+    return sum(distance_km(a, b) for a, b in itertools.pairwise(points))
+
+
+def shortest_open_path_km(points: list[tuple[float, float]]) -> float:
+    """A short open path through ``points`` (any start, any end): nearest neighbour from each point, then 2-opt."""
+    from common.domain.itinerary.clusters import distance_km
+
+    best = path_km(points)
+    for first in range(len(points)):
+        order = [first]
+        while len(order) < len(points):
+            here = points[order[-1]]
+            order.append(
+                min((i for i in range(len(points)) if i not in order), key=lambda i: distance_km(here, points[i]))
+            )
+        length = path_km([points[i] for i in order])
+        improved = True
+        while improved:
+            improved = False
+            for low, high in itertools.combinations(range(len(order)), 2):
+                trial = order[:low] + order[low : high + 1][::-1] + order[high + 1 :]
+                trial_length = path_km([points[i] for i in trial])
+                if trial_length < length - 1e-9:
+                    order, length, improved = trial, trial_length, True
+        best = min(best, length)
+    return best
+
+
+def day_quality(day: dict[str, Any], window_start: int = 0, hours: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A traveller's view of one planned day (the API's day shape); ``window_start``: the pace's day window start,
+    ``hours``: the catalogue's opening hours by place id (``catalogue_hours``)."""
     from common.domain.itinerary.clusters import distance_km
 
     stops = day["stops"]
@@ -311,7 +378,24 @@ def day_quality(day: dict[str, Any]) -> dict[str, Any]:
         if hops:
             meal_hops.append(round(min(hops), 3))
     points = [(stop["location"]["lat"], stop["location"]["lng"]) for stop in stops if stop.get("location")]
+    late_start = None  # minutes after the window start the day leaves, when that is late and unexplained
+    if stops:
+        first = stops[0]
+        leaves = _minute(first["arrive"]) - int((first.get("travel_from_previous") or {}).get("duration_min") or 0)
+        date = dt.date.fromisoformat(day["date"])
+        opens = opening_minutes((hours or {}).get(first.get("place_id") or ""), date)
+        waited_for_opening = any(0 <= _minute(first["arrive"]) - minute <= OPENING_SLACK_MINUTES for minute in opens)
+        warned = any("wait" in warning and first["name"] in warning for warning in day.get("warnings", []))
+        if leaves - window_start > LATE_START_MINUTES and not waited_for_opening and not warned:
+            late_start = leaves - window_start
+    legs = [int((stop.get("travel_from_previous") or {}).get("duration_min") or 0) for stop in stops]
+    shortest = shortest_open_path_km(points) if len(points) >= 3 else 0.0
     return {
+        "late_start_min": late_start,
+        "first_arrive": stops[0]["arrive"] if stops else None,
+        "travel_min": day.get("travel_min", sum(legs)),
+        "longest_leg_min": max(legs[1:], default=0),
+        "backtrack_ratio": round(path_km(points) / shortest, 3) if shortest > 0 else None,
         "date": day["date"],
         "stops": len(stops),
         "sights": sum(1 for meal in meal_of if meal is None),
@@ -378,13 +462,25 @@ def summarise_quality(plans: list[dict[str, Any]]) -> dict[str, Any]:
         else None,
         "meals_over_1500m_from_neighbours": sum(1 for hop in hops if hop > MEAL_FAR_KM),
         "violations": sum(plan["violations"] for plan in plans),
+        "days_with_late_start": sum(1 for day in days if day.get("late_start_min")),
+        "travel_min_median": statistics.median(travel) if (travel := [day["travel_min"] for day in days]) else None,
+        "travel_min_p90": percentile(travel, 0.9) if travel else None,
+        "days_back_and_forth": sum(1 for day in days if (day.get("backtrack_ratio") or 0) > BACKTRACK_RATIO),
+        "backtrack_ratio_p90": percentile(ratios, 0.9)
+        if (ratios := [day["backtrack_ratio"] for day in days if day.get("backtrack_ratio")])
+        else None,
+        "longest_leg_min_p90": percentile([day["longest_leg_min"] for day in days], 0.9) if days else None,
+        "days_with_leg_over_40_min": sum(1 for day in days if day["longest_leg_min"] > LONG_LEG_MINUTES),
     }
 
 
-def run_quality(deps: Any) -> dict[str, Any]:
+def run_quality(deps: Any, print_plans: bool = False) -> dict[str, Any]:
+    from common.domain.itinerary.models import DEFAULT_PACE_POLICIES, Pace
     from common.foundation.errors import AppError
     from common.services.planning.service import plan_new_trip
+    from scripts.demo import render
 
+    hours = catalogue_hours()
     start = dt.date.today() + dt.timedelta(days=45)
     plans = []
     for index, body in enumerate(quality_requests(start)):
@@ -396,7 +492,10 @@ def run_quality(deps: Any) -> dict[str, Any]:
             print(f"{body['destination']:<14} failed: {error.code} {error.message}")
             plans.append({"request": body, "days": [], "violations": 1, "seconds": 0.0})
             continue
-        days = [day_quality(day) for day in trip["days"]]
+        if print_plans:
+            print(render(trip))
+        window_start = DEFAULT_PACE_POLICIES[Pace(body["pace"])].day_window.start
+        days = [day_quality(day, window_start, hours) for day in trip["days"]]
         plan = {
             "request": body,
             "seconds": round(time.perf_counter() - started, 3),
@@ -408,14 +507,15 @@ def run_quality(deps: Any) -> dict[str, Any]:
             f"{body['destination']:<14} {len(days):>2}d {body['pace']:<8} {body['transport']:<7} "
             + " | ".join(
                 f"{day['sights']}s {'L' if 'lunch' in day['meals'] else '-'}{'D' if 'dinner' in day['meals'] else '-'}"
-                f" gaps {max(day['idle_gaps'], default=0):>3}{'w' if day['gap_explained'] else ''} end {day['ends']}"
+                f" gaps {max(day['idle_gaps'], default=0):>3}{'w' if day['gap_explained'] else ''}"
+                f" {day['first_arrive']}{'!' if day['late_start_min'] else ''}-{day['ends']} {day['travel_min']}'"
                 for day in days
             )
         )
     return {"summary": summarise_quality(plans), "plans": plans}
 
 
-def quality_main(output: Path) -> int:
+def quality_main(output: Path, print_plans: bool = False) -> int:
     from tests.integration.support import free_port, stop_process_group
     from tests.proof.support import maps_standin, start_firestore
 
@@ -424,7 +524,7 @@ def quality_main(output: Path) -> int:
     os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
     try:
         with maps_standin() as endpoint:
-            result = run_quality(_deps_factory(endpoint)())
+            result = run_quality(_deps_factory(endpoint)(), print_plans)
     finally:
         stop_process_group(firestore_process)
     print()
@@ -448,9 +548,10 @@ def main() -> int:
         "hours, so estimates are checked against travel they do not know)",
     )
     parser.add_argument("--quality", action="store_true", help="the traveller's-day pass instead of the cost passes")
+    parser.add_argument("--print-plans", action="store_true", help="with --quality: print every plan as the demo does")
     arguments = parser.parse_args()
     if arguments.quality:
-        return quality_main(arguments.output or QUALITY_OUTPUT_PATH)
+        return quality_main(arguments.output or QUALITY_OUTPUT_PATH, arguments.print_plans)
     arguments.output = arguments.output or OUTPUT_PATH
     cities = tuple(city.strip() for city in arguments.cities.split(",") if city.strip())
 

@@ -40,7 +40,11 @@ def engine_section() -> list[str]:
     if "share_with_required_meals" in summary:
         before = _load("engine_before")
         rows = []
-        for label, run in (("before (issue 13)", before), ("now", data)):
+        for label, run in (
+            ("before (issue 13)", before),
+            ("main before the day-shape work", _load("engine_main")),
+            ("now", data),
+        ):
             if run is None or "share_with_required_meals" not in run["summary"]:
                 continue
             values = run["summary"]
@@ -57,6 +61,8 @@ def engine_section() -> list[str]:
                     f"{values['spread_km_mean']} / {values['clustered_spread_km_mean']}",
                     values["priority_kept_vs_bound"],
                     values["travel_vs_optimum_mean"],
+                    values.get("travel_vs_optimum_worst", "-"),
+                    values.get("days_with_gap_over_60", "-"),
                 ]
             )
         lines += [
@@ -78,6 +84,8 @@ def engine_section() -> list[str]:
                 "spread km: plan / clustered",
                 "priority kept / bound",
                 "travel / optimum",
+                "travel / optimum, worst day",
+                "days with a wait > 60 min (explained or not)",
             ],
             rows,
         )
@@ -197,6 +205,17 @@ def _quality_row(label: str, summary: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _route_row(label: str, summary: dict[str, Any]) -> list[Any]:
+    return [
+        label,
+        summary.get("days_with_late_start", "-"),
+        f"{summary.get('travel_min_median', '-')} / {summary.get('travel_min_p90', '-')}",
+        summary.get("days_back_and_forth", "-"),
+        summary.get("backtrack_ratio_p90", "-"),
+        f"{summary.get('longest_leg_min_p90', '-')} ({summary.get('days_with_leg_over_40_min', '-')})",
+    ]
+
+
 def quality_section() -> list[str]:
     lines = ["## A traveller's day (bench/plan_bench.py --quality)", ""]
     after, before = _load("plan_quality"), _load("plan_quality_before")
@@ -213,9 +232,12 @@ def quality_section() -> list[str]:
         "<= 2% of days with an unexplained gap over 60 minutes, 0 violations.",
         "",
     ]
+    main = _load("plan_quality_main")
     rows = []
     if before is not None:
         rows.append(_quality_row("before (issue 13)", before["summary"]))
+    if main is not None:
+        rows.append(_quality_row("main before the day-shape work", main["summary"]))
     rows.append(_quality_row("now", after["summary"]))
     lines += _table(
         [
@@ -235,6 +257,32 @@ def quality_section() -> list[str]:
             "failed plans (validator)",
         ],
         rows,
+    )
+    lines += [
+        "The day's route (`--quality --print-plans` prints every plan). Late start: the day leaves more than 45 "
+        "minutes after the pace's window start (10:00 relaxed, 09:00 moderate, 08:30 packed) and its first stop did "
+        "not wait for its opening (reached within 15 minutes of it, by the stand-in catalogue's hours) nor a wait a "
+        "warning explains. Travel: the API's `travel_min` per day. Back-and-forth: the straight-line length of the "
+        "day's stops in planned order against the shortest open path through them (nearest neighbour from every "
+        "stop, then 2-opt; it ignores hours and meal times, so above 1.5 the day crosses town and comes back or its "
+        "stops are far apart). Longest leg: between two stops, minutes.",
+        "",
+    ]
+    route_rows = [
+        _route_row(label, run["summary"])
+        for label, run in (("main before the day-shape work", main), ("now", after))
+        if run is not None and "days_with_late_start" in run["summary"]
+    ]
+    lines += _table(
+        [
+            "run",
+            "days with a late start",
+            "travel min per day: median / p90",
+            "days back-and-forth (> 1.5)",
+            "back-and-forth ratio p90",
+            "longest leg min p90 (days with a leg > 40 min)",
+        ],
+        route_rows,
     )
     return lines
 

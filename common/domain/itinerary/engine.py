@@ -21,6 +21,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from common.domain.itinerary.daytime import DAY_TRAVEL_FACTOR, late_start, well_timed
 from common.domain.itinerary.greedy import greedy_sequences
 from common.domain.itinerary.models import (
     CostBreakdown,
@@ -44,6 +45,7 @@ from common.domain.itinerary.weather import moved_warnings, with_previous_moves
 MEAL_VALUE = 3.0
 EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
 EVENING_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the best order
+EVENING_LATE_START_ALLOWANCE = 45  # minutes after the day window's start an evening stop may make the day leave
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _plan_days(
         schedules[day.index] = _shortest(context, schedule)
     used = {timed.visit.node_id for schedule in schedules.values() for timed in schedule.visits}
     for index, schedule in schedules.items():
-        schedules[index] = _fill_waits(context, schedule, visits, used)
+        schedules[index] = _filled(context, schedule, visits, used)
     if budget is not None:
         _fit_budget(context, schedules, budget, must_include_ids, drops)
     return _DaysOutcome(
@@ -219,12 +221,28 @@ def _plan_days(
 
 
 def _shortest(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
-    """The same stops in the order with the least travel when the day is small enough for an exact search, then an
-    evening stop where one fits (``_evening``)."""
+    """The same stops in the order with the least travel when the day is small enough for an exact search, then the
+    order within 5% of that travel that wastes the least of the day (``daytime.well_timed``: out near the start of
+    the day window, no long waits), then an evening stop where one fits (``_evening``)."""
     reordered = context.best_order(schedule.day, [timed.visit for timed in schedule.visits])
     if reordered is not None and reordered.travel_minutes < schedule.travel_minutes:
         schedule = reordered
-    return _evening(context, schedule)
+    shaped = _evening(context, well_timed(context, schedule), schedule.travel_minutes)
+    if _ends_after_dinner(shaped):
+        return shaped
+    # well_timed may have used the travel allowance or left the least-travel order's stop after dinner: that order
+    # (with an evening stop moved there if one fits), if it does not start the day later than the well-timed order
+    # would (beyond the allowance).
+    evening = _evening(context, schedule, schedule.travel_minutes)
+    later = max(late_start(context, shaped), EVENING_LATE_START_ALLOWANCE)
+    if _ends_after_dinner(evening) and late_start(context, evening) <= later:
+        return evening
+    return shaped
+
+
+def _ends_after_dinner(schedule: DaySchedule) -> bool:
+    visits = schedule.visits
+    return len(visits) >= 2 and visits[-1].visit.meal is None and visits[-2].visit.meal == MealKind.DINNER
 
 
 def _long_waits(context: PlanningContext, schedule: DaySchedule) -> list[tuple[int, int]]:
@@ -277,20 +295,39 @@ def _fill_waits(context: PlanningContext, schedule: DaySchedule, visits: list[Vi
         used.update(visit.node_id for visit in sequence)
 
 
-def _evening(context: PlanningContext, schedule: DaySchedule) -> DaySchedule:
+def _filled(context: PlanningContext, schedule: DaySchedule, visits: list[Visit], used: set[str]) -> DaySchedule:
+    """``schedule`` with its long waits filled (``_fill_waits``), re-ordered (``_shortest``); ``schedule`` itself when
+    the filling only moved the day's own sights and that costs more than ``DAY_TRAVEL_FACTOR`` times its travel: the
+    traveller sees those sights anyway, and crossing town to fill a wait made days up to a third longer on the road
+    than their best order (engine_bench)."""
+    filled = _fill_waits(context, schedule, visits, used)
+    if filled is schedule:
+        return schedule
+    filled = _shortest(context, filled)
+    same_stops = sorted(timed.visit.key for timed in filled.visits) == sorted(t.visit.key for t in schedule.visits)
+    if same_stops and filled.travel_minutes > math.floor(schedule.travel_minutes * DAY_TRAVEL_FACTOR):
+        return schedule
+    return filled
+
+
+def _evening(context: PlanningContext, schedule: DaySchedule, best_travel: int | None = None) -> DaySchedule:
     """When dinner ends the day and the day has a sight that suits the evening (a viewpoint, a neighbourhood, a
     market, a bar) and is open then, move it after dinner if that costs at most ``EVENING_TRAVEL_FACTOR`` more
-    travel: the evening is the time for a view at sunset or a night market, not the hotel room."""
+    travel (than ``best_travel``, the day's least-travel order, when given) and the day still leaves at most
+    ``EVENING_LATE_START_ALLOWANCE`` minutes after its window starts (or no later than before): a sight taken from
+    the morning must not leave it empty (a free hour before dinner is fine). The evening is the time for a view at
+    sunset or a night market, not the hotel room."""
     sequence = [timed.visit for timed in schedule.visits]
     if len(sequence) < 2 or sequence[-1].meal != MealKind.DINNER:
         return schedule
-    allowed = math.floor(schedule.travel_minutes * EVENING_TRAVEL_FACTOR)
+    allowed = math.floor((schedule.travel_minutes if best_travel is None else best_travel) * EVENING_TRAVEL_FACTOR)
+    late = max(late_start(context, schedule), EVENING_LATE_START_ALLOWANCE)
     best: DaySchedule | None = None
     for position, visit in enumerate(sequence[:-1]):
         if visit.meal is not None or visit.place.category not in EVENING_CATEGORIES:
             continue
         moved = context.schedule(schedule.day, [*sequence[:position], *sequence[position + 1 :], visit])
-        fits = moved is not None and moved.travel_minutes <= allowed
+        fits = moved is not None and moved.travel_minutes <= allowed and late_start(context, moved) <= late
         if fits and moved is not None and (best is None or moved.travel_minutes < best.travel_minutes):
             best = moved
     return best or schedule

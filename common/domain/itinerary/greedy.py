@@ -1,6 +1,7 @@
 """Fallback planner: cheapest feasible insertion, then 2-opt and relocate within each day.
 
-Order of insertion: must-includes, then one meal per required meal and day (highest priority venue among the
+Order of insertion: must-includes (on a day of their area when one fits, ``PlanningContext.must_include_homes``,
+else on any day), then one meal per required meal and day (highest priority venue among the
 cheapest insertions; a venue's second use only on another day), then sights by priority (highest first, ties by
 id). Every candidate sequence is checked with ``PlanningContext.schedule`` so the result always respects hours,
 windows and the sight cap (meals are not counted).
@@ -38,9 +39,12 @@ class GreedyPlanner:
             by_place.setdefault(visit.node_id, []).append(visit)
         ordered_places = sorted(by_place, key=lambda place_id: (-by_place[place_id][0].place.priority, place_id))
 
+        must_homes = self._context.must_include_homes(self._days, visits, must_include_ids)
         for place_id in ordered_places:
             if place_id in must_include_ids:
-                self._insert_best(by_place[place_id], self._days)
+                home = [day for day in self._days if day.index in must_homes.get(place_id, {day.index})]
+                if not self._insert_best(by_place[place_id], home):
+                    self._insert_best(by_place[place_id], self._days)
         for day in self._days:
             for meal in day.required_meals:
                 if any(visit.meal == meal for visit in self._sequences[day.index]):

@@ -235,6 +235,7 @@ class PlanningContext:
                     stay[index - 1] = longer
                     break
                 extra -= 5 if extra > 5 else extra
+        self._linger_earlier(day, visits, arrive, stay)
         # With a fixed start the traveller is already out: moving the stops later would only move the wait first.
         for index in range(-1 if self.problem.preferences.fixed_start else len(visits) - 2, -1, -1):
             bound = arrive[index + 1] - visits[index + 1].leg.minutes - stay[index]
@@ -253,6 +254,51 @@ class PlanningContext:
             for index, timed in enumerate(visits)
         ]
         return DaySchedule(day=day, visits=settled, leg_to_end=schedule.leg_to_end, end_minute=schedule.end_minute)
+
+    def _linger_earlier(self, day: DayContext, visits: list[TimedVisit], arrive: list[int], stay: list[int]) -> None:
+        """Close what is left of each wait by lingering at the sights before the stop just before it (nearest
+        first, each up to its pace's cap and while its hours allow), pushing the stops between later; in place.
+
+        Without this the whole wait before a late meal or opening went to the start of the day: a day of few
+        sights began two hours after its window (``settle`` moves the stops before a wait later)."""
+        factor = self.problem.linger_factor
+        for index in range(2, len(visits)):
+            wait = arrive[index] - (arrive[index - 1] + stay[index - 1] + visits[index].leg.minutes)
+            for earlier in range(index - 2, -1, -1):
+                if wait <= 0:
+                    break
+                visit = visits[earlier].visit
+                if visit.meal is not None:
+                    continue
+                extra = min(wait, math.floor(visit.place.visit_minutes * (1 + factor)) - stay[earlier])
+                while extra > 0 and not self._fits_longer(day, visits, arrive, stay, earlier, index, extra):
+                    extra -= 5 if extra > 5 else extra
+                if extra > 0:
+                    stay[earlier] += extra
+                    for moved in range(earlier + 1, index):
+                        arrive[moved] += extra
+                    wait -= extra
+
+    def _fits_longer(
+        self,
+        day: DayContext,
+        visits: list[TimedVisit],
+        arrive: list[int],
+        stay: list[int],
+        earlier: int,
+        index: int,
+        extra: int,
+    ) -> bool:
+        """Whether stop ``earlier`` may stay ``extra`` minutes longer with the stops up to ``index`` (excluded)
+        starting ``extra`` minutes later, all within their hours (and meal windows, locks)."""
+
+        def fits(position: int, start: int, length: int) -> bool:
+            windows = self.stay_windows(visits[position].visit, day, length)
+            return any(low <= start <= high for low, high in windows)
+
+        if not fits(earlier, arrive[earlier], stay[earlier] + extra):
+            return False
+        return all(fits(moved, arrive[moved] + extra, stay[moved]) for moved in range(earlier + 1, index))
 
     def waits(self, schedule: DaySchedule) -> list[tuple[int, int]]:
         """(stop index, idle minutes) before every stop the traveller reaches before it can start (the first stop
@@ -338,6 +384,14 @@ class PlanningContext:
                 or (index in wet and not visit.place.outdoor)
             }
         return homes
+
+    def must_include_homes(self, days: list[DayContext], visits: list[Visit], must: set[str]) -> dict[str, set[int]]:
+        """Per must-include sight, the days ``home_days`` would allow it on were it not required: the solver and the
+        greedy planner put it there when they can, elsewhere only when that is the only way to keep it."""
+        if not must or len(days) < 2:
+            return {}
+        homes = self.home_days(days, visits, set())
+        return {place_id: homes[place_id] for place_id in must if place_id in homes}
 
     def natural_days(self, days: list[DayContext], visits: list[Visit]) -> dict[str, int]:
         """Per outdoor sight, the day its area gives it without the weather: the nearest area among the days it is

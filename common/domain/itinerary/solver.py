@@ -14,9 +14,15 @@
 - The arc cost is travel minutes, plus, per day, ``planning.AREA_COST_PER_KM`` for each km a stop lies from the
   centre of the day's area (a balanced geographic clustering of the sights, ``clusters.balanced_clusters``) so each
   day stays in one part of the city, plus ``REPEAT_VENUE_COST`` for a meal venue's second use. The extra cost of a
-  stop does not depend on its predecessor, so it does not change the best order within a day. Each sight (not a
-  must-include) may only go on the days whose area it belongs to (``PlanningContext.home_days``: its nearest area
-  centre among the days it is open, and any within ``HOME_AREA_SLACK_KM`` more); the cost alone left days spread.
+  stop does not depend on its predecessor, so it does not change the best order within a day. Each sight may only
+  go on the days whose area it belongs to (``PlanningContext.home_days``: its nearest area centre among the days it
+  is open, and any within ``HOME_AREA_SLACK_KM`` more); the cost alone left days spread. Must-includes too (left
+  free, Fushimi Inari, far south, crossed town on a day in the north-west while a sight of lower priority kept its
+  place in the south): only when one fits no day of its area is the model solved again with the must-includes
+  free, so none is dropped for its area.
+  Must-includes too (left free, Fushimi Inari, far south, crossed town on a day in the north-west while a sight of
+  lower priority kept its place in the south): only when one fits no day of its area is the model solved again
+  with the must-includes free, so none is dropped for its area.
 - Search: greedy descent (stops at a local optimum, so deterministic whatever the machine speed) from parallel
   cheapest insertion and from the greedy plan; the time limit is a safety net. Guided local search was tried:
   bounded by a solution count it ran to the time limit on tiny problems.
@@ -69,6 +75,8 @@ def solve_routing(
     must_include_ids: set[str],
     time_limit_seconds: float,
     initial_sequences: dict[int, list[Visit]] | None = None,
+    *,
+    must_include_areas: bool = True,
 ) -> RoutingOutcome | None:
     """Best sequences per day index found by OR-Tools, or None when no solution was found in time.
 
@@ -97,7 +105,8 @@ def solve_routing(
             allowed.append(visit_vehicles)
     visits = schedulable
     # Each sight stays in (or next to) its day's part of the city: see ``PlanningContext.home_days``.
-    homes = context.home_days(days, visits, must_include_ids) if HOME_AREAS else {}
+    free = set() if must_include_areas else must_include_ids
+    homes = context.home_days(days, visits, free) if HOME_AREAS else {}
     for position, visit in enumerate(visits):
         home = homes.get(visit.node_id)
         if home is not None and visit.meal is None:
@@ -233,6 +242,13 @@ def solve_routing(
             sequence.append(visits[manager.IndexToNode(index) - first_visit_node])
             index = solution.Value(routing.NextVar(index))
         sequences[day.index] = sequence
+    planned = {visit.node_id for sequence in sequences.values() for visit in sequence}
+    if must_include_areas and HOME_AREAS and any(visit.node_id in must_include_ids - planned for visit in visits):
+        # A must-include that fits no day of its area goes on any day rather than out of the plan.
+        remaining = max(0.001, time_limit_seconds - (time.monotonic() - started))
+        return solve_routing(
+            context, days, visits, must_include_ids, remaining, initial_sequences, must_include_areas=False
+        )
     hit_time_limit = time.monotonic() - started >= 0.95 * time_limit_seconds
     return RoutingOutcome(sequences=sequences, hit_time_limit=hit_time_limit)
 
