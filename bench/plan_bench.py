@@ -62,6 +62,7 @@ TRANSPORTS = ("walk", "transit")
 LUNCH_WINDOW = (11 * 60 + 30, 14 * 60 + 30)  # the engine's default meal windows
 DINNER_WINDOW = (18 * 60, 21 * 60 + 30)
 EVENING_FROM = 19 * 60
+DUSK_FROM = 18 * 60  # a park, a garden or a beach left after this (the dinner window opens) is left in the dark
 MEAL_FAR_KM = 1.5  # a meal farther than this from both neighbouring stops is a trip across town
 LATE_START_MINUTES = 45  # a day leaving later than this after its window start needs a reason
 OPENING_SLACK_MINUTES = 15  # a first stop reached this soon after it opens waited for its opening
@@ -354,6 +355,7 @@ def day_quality(day: dict[str, Any], window_start: int = 0, hours: dict[str, Any
     """A traveller's view of one planned day (the API's day shape); ``window_start``: the pace's day window start,
     ``hours``: the catalogue's opening hours by place id (``catalogue_hours``)."""
     from common.domain.itinerary.clusters import distance_km
+    from common.domain.itinerary.models import EVENING_CATEGORIES
 
     stops = day["stops"]
     meal_of = [_meal_of(stop) for stop in stops]
@@ -404,6 +406,14 @@ def day_quality(day: dict[str, Any], window_start: int = 0, hours: dict[str, Any
             for stop, meal in zip(stops, meal_of, strict=True)
             if meal is None and _minute(stop["arrive"]) >= EVENING_FROM
         ),
+        "parks_after_dark": sum(
+            1
+            for stop, meal in zip(stops, meal_of, strict=True)
+            if meal is None
+            and stop.get("outdoor")
+            and stop.get("category") not in EVENING_CATEGORIES
+            and _minute(stop["depart"]) > DUSK_FROM
+        ),
         "meals": meals,
         "lunch_and_dinner": "lunch" in meals and "dinner" in meals,
         "idle_gaps": gaps,
@@ -453,6 +463,7 @@ def summarise_quality(plans: list[dict[str, Any]]) -> dict[str, Any]:
         "median_day_end": f"{median_end // 60:02d}:{median_end % 60:02d}",
         "mean_sights_per_day": round(statistics.fmean(day["sights"] for day in days), 2) if days else None,
         "days_with_evening_sight": sum(1 for day in days if day["evening_sights"]),
+        "days_with_park_after_dark": sum(1 for day in days if day.get("parks_after_dark")),
         "spread_km_mean": round(statistics.fmean(plan_spread), 3) if plan_spread else None,
         "clustered_spread_km_mean": round(statistics.fmean(reference_spread), 3) if reference_spread else None,
         "sights_spread_km_mean": round(statistics.fmean(sight_spread), 3) if sight_spread else None,

@@ -213,6 +213,7 @@ def _route_row(label: str, summary: dict[str, Any]) -> list[Any]:
         summary.get("days_back_and_forth", "-"),
         summary.get("backtrack_ratio_p90", "-"),
         f"{summary.get('longest_leg_min_p90', '-')} ({summary.get('days_with_leg_over_40_min', '-')})",
+        summary.get("days_with_park_after_dark", "-"),
     ]
 
 
@@ -265,12 +266,18 @@ def quality_section() -> list[str]:
         "warning explains. Travel: the API's `travel_min` per day. Back-and-forth: the straight-line length of the "
         "day's stops in planned order against the shortest open path through them (nearest neighbour from every "
         "stop, then 2-opt; it ignores hours and meal times, so above 1.5 the day crosses town and comes back or its "
-        "stops are far apart). Longest leg: between two stops, minutes.",
+        "stops are far apart). Longest leg: between two stops, minutes. A park after dark: an open-air place that "
+        "does not suit the evening (a park, a garden, a beach; not a viewpoint, market or neighbourhood) left after "
+        "18:00.",
         "",
     ]
     route_rows = [
         _route_row(label, run["summary"])
-        for label, run in (("main before the day-shape work", main), ("now", after))
+        for label, run in (
+            ("main before the day-shape work", main),
+            ("day-shape work, before parks left by dusk", _load("plan_quality_dayshape")),
+            ("now", after),
+        )
         if run is not None and "days_with_late_start" in run["summary"]
     ]
     lines += _table(
@@ -281,6 +288,7 @@ def quality_section() -> list[str]:
             "days back-and-forth (> 1.5)",
             "back-and-forth ratio p90",
             "longest leg min p90 (days with a leg > 40 min)",
+            "days with a park after dark",
         ],
         route_rows,
     )

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from common.domain.itinerary.daytime import DAY_TRAVEL_FACTOR, late_start, well_timed
 from common.domain.itinerary.greedy import greedy_sequences
 from common.domain.itinerary.models import (
+    EVENING_CATEGORIES,
     CostBreakdown,
     DayPlan,
     DroppedPlace,
@@ -43,7 +44,6 @@ from common.domain.itinerary.solver import solve_routing
 from common.domain.itinerary.weather import moved_warnings, with_previous_moves
 
 MEAL_VALUE = 3.0
-EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
 EVENING_TRAVEL_FACTOR = 1.05  # the route target: at most 5% more travel than the best order
 EVENING_LATE_START_ALLOWANCE = 45  # minutes after the day window's start an evening stop may make the day leave
 

@@ -137,6 +137,10 @@ class LatLng(_Frozen):
     lng: float = Field(ge=-180, le=180)
 
 
+EVENING_CATEGORIES = frozenset({"viewpoint", "neighbourhood", "market", "bar"})
+"""Places that suit the evening: a view at sunset, a night market, a walk through a lit quarter, a drink."""
+
+
 class Place(_Frozen):
     """A candidate stop; its ``id`` is also its node id in the travel matrices."""
 
@@ -156,6 +160,12 @@ class Place(_Frozen):
     @property
     def is_meal_venue(self) -> bool:
         return bool(self.meal_kinds)
+
+    @property
+    def daylight_only(self) -> bool:
+        """An open-air place that is no place after dark (a park, a garden, a beach; not a viewpoint, a market, a
+        neighbourhood): the engine ends its visit by the start of the dinner window."""
+        return self.outdoor and self.category not in EVENING_CATEGORIES
 
     @property
     def hours_known(self) -> bool:

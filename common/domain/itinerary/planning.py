@@ -204,6 +204,11 @@ class PlanningContext:
             ]
         if self._locks and any(place_id == visit.place.id for place_id, _ in self._locks):
             return _locked_window(self._locks.get((visit.place.id, day.date)), stay, windows)
+        dinner = self.problem.preferences.dinner_window
+        if visit.meal is None and visit.place.daylight_only and dinner is not None:
+            # A park or a garden is left before the evening: never after dinner, in the dark.
+            latest = dinner.start - stay
+            windows = [(low, min(high, latest)) for low, high in windows if low <= min(high, latest)]
         return windows
 
     def locked_at(self, visit: Visit, day: DayContext) -> int | None:

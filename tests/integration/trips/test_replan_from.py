@@ -78,8 +78,11 @@ def test_the_rest_of_the_day_starts_where_the_traveller_is_keeps_keep_and_drops_
         stop for stop in before["stops"] if clock_minutes(stop["arrive"]) < now < clock_minutes(stop["depart"])
     ]
     had_dinner = any(stop["meal"] == "dinner" for stop in before["stops"])
-    # A point in town, away from the next stop: the Kyoto Imperial Palace park.
-    point = {"lat": 35.0254, "lng": 135.7621}
+    # A point about 700 m north of the stop to keep: the rest of the day starts with a real leg, and the stop to keep
+    # is reached before it closes whatever the planned day is (from across town a museum closing at 17:00 may not
+    # fit two hours after 14:30, and is then dropped, as `changes` says).
+    kept_stop = next(stop for stop in ahead if stop["place_id"] == keep)
+    point = {"lat": round(kept_stop["location"]["lat"] + 0.0063, 4), "lng": kept_stop["location"]["lng"]}
 
     response = _replan(
         http, servers, owner, trip["id"], 2, {"from": {"time": FROM, "location": point}, "keep": [keep], "skip": [skip]}

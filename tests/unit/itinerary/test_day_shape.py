@@ -113,3 +113,23 @@ def test_must_includes_that_overfill_their_area_still_all_go_in_the_plan() -> No
         assert validate(trip, plan) == []
         planned = {stop.place_id for day in plan.days for stop in day.stops}
         assert set(must) <= planned
+
+
+def test_a_park_is_left_before_the_evening_and_never_planned_after_dinner_unlike_a_viewpoint() -> None:
+    bistro = place("bistro", 300, meals=[MealKind.DINNER], category="restaurant")
+    park = place("park", 600, visit_minutes=90, category="park").model_copy(update={"outdoor": True})
+    view = place("view", 600, visit_minutes=60, category="viewpoint").model_copy(update={"outdoor": True})
+    trip = problem([bistro, park, view], preferences=Preferences(skip_meals=[MealKind.LUNCH]))
+    context = PlanningContext(trip)
+    day = context.days[0]
+    dinner = trip.preferences.dinner_window
+    assert dinner is not None
+    assert park.daylight_only
+    assert not view.daylight_only
+    assert max(high for _, high in context.arrival_windows(Visit(park), day)) == dinner.start - 90
+    assert context.schedule(day, [Visit(bistro, MealKind.DINNER), Visit(park)]) is None
+    assert context.schedule(day, [Visit(bistro, MealKind.DINNER), Visit(view)]) is not None
+    plan = plan_trip(trip)
+    assert validate(trip, plan) == []
+    stops = plan.days[0].stops
+    assert [stop.place_id for stop in stops].index("park") < [stop.meal for stop in stops].index(MealKind.DINNER)
