@@ -19,8 +19,6 @@ Prints a table and writes ``bench/out/multicity.json`` (``bench/report.py`` rend
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -197,24 +195,12 @@ def run(deps: Any) -> dict[str, Any]:
 
 def main() -> int:
     from bench.plan_bench import _deps_factory, _set_road_variation
-    from tests.integration.support import free_port, stop_process_group
-    from tests.proof.support import maps_standin, start_firestore
+    from bench.standins import private_standins, write_result
 
-    port = free_port()
-    firestore_process = start_firestore(port)
-    os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
-    try:
-        with maps_standin() as endpoint:
-            _set_road_variation(endpoint, True)
-            result = run(_deps_factory(endpoint)())
-    finally:
-        stop_process_group(firestore_process)
-    print()
-    for key, value in result["summary"].items():
-        print(f"{key:<28} {value}")
-    OUTPUT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT_PATH.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(f"wrote {OUTPUT_PATH}")
+    with private_standins() as endpoint:
+        _set_road_variation(endpoint, True)
+        result = run(_deps_factory(endpoint)())
+    write_result(result, OUTPUT_PATH, key_width=28)
     return 0
 
 

@@ -37,7 +37,6 @@ import argparse
 import datetime as dt
 import itertools
 import json
-import os
 import statistics
 import time
 import uuid
@@ -527,23 +526,11 @@ def run_quality(deps: Any, print_plans: bool = False) -> dict[str, Any]:
 
 
 def quality_main(output: Path, print_plans: bool = False) -> int:
-    from tests.integration.support import free_port, stop_process_group
-    from tests.proof.support import maps_standin, start_firestore
+    from bench.standins import private_standins, write_result
 
-    port = free_port()
-    firestore_process = start_firestore(port)
-    os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
-    try:
-        with maps_standin() as endpoint:
-            result = run_quality(_deps_factory(endpoint)(), print_plans)
-    finally:
-        stop_process_group(firestore_process)
-    print()
-    for key, value in result["summary"].items():
-        print(f"{key:<36} {value}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(f"wrote {output}")
+    with private_standins() as endpoint:
+        result = run_quality(_deps_factory(endpoint)(), print_plans)
+    write_result(result, output)
     return 0
 
 
@@ -566,19 +553,12 @@ def main() -> int:
     arguments.output = arguments.output or OUTPUT_PATH
     cities = tuple(city.strip() for city in arguments.cities.split(",") if city.strip())
 
-    from tests.integration.support import free_port, stop_process_group
-    from tests.proof.support import maps_standin, start_firestore
+    from bench.standins import private_standins
 
-    port = free_port()
-    firestore_process = start_firestore(port)
-    os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
-    try:
-        with maps_standin() as endpoint:
-            if not arguments.plain_travel:
-                _set_road_variation(endpoint, True)
-            passes = _passes(endpoint, arguments.days, cities)
-    finally:
-        stop_process_group(firestore_process)
+    with private_standins() as endpoint:
+        if not arguments.plain_travel:
+            _set_road_variation(endpoint, True)
+        passes = _passes(endpoint, arguments.days, cities)
 
     print(
         f"\n{'pass':<9} {'plans':>5} {'search':>7} {'details':>7} {'matrix':>6} {'elements':>8} {'routes':>6} "

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -191,23 +189,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
     arguments = parser.parse_args()
-    from tests.integration.support import free_port, stop_process_group
-    from tests.proof.support import maps_standin, start_firestore
+    from bench.standins import private_standins, write_result
 
-    port = free_port()
-    firestore_process = start_firestore(port)
-    os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
-    try:
-        with maps_standin() as endpoint:
-            result = run(_deps_factory(endpoint)(), endpoint)
-    finally:
-        stop_process_group(firestore_process)
-    print()
-    for kind, values in result["summary"].items():
-        print(kind, values)
-    arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    arguments.output.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(f"wrote {arguments.output}")
+    with private_standins() as endpoint:
+        result = run(_deps_factory(endpoint)(), endpoint)
+    write_result(result, arguments.output, key_width=0)
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import uuid
 from pathlib import Path
@@ -159,17 +158,10 @@ def main() -> int:
     cities = [city.strip() for city in arguments.cities.split(",") if city.strip()]
 
     from bench.plan_bench import PRICES
-    from tests.integration.support import free_port, maps_standin, stop_process_group
-    from tests.proof.support import start_firestore
+    from bench.standins import private_standins
 
-    port = free_port()
-    firestore_process = start_firestore(port)
-    os.environ["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{port}"
-    try:
-        with maps_standin() as endpoint:
-            rows = [run_city(endpoint, city, index) for index, city in enumerate(cities)]
-    finally:
-        stop_process_group(firestore_process)
+    with private_standins() as endpoint:
+        rows = [run_city(endpoint, city, index) for index, city in enumerate(cities)]
 
     print(
         f"\n{'city':<10} {'day2 dry':>8} {'day2 rain':>9} {'trip avg':>8} {'ratio':>6} {'stops d/r':>9} "
