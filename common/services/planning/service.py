@@ -131,10 +131,10 @@ class PlanningRun:
     model_usage: ModelUsage | None = None
     dropped: list[Dropped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    forecasts: dict[dt.date, DayForecast] = field(default_factory=dict)  # per date, as the days show them
+    # Per date, as the days show them: fetched once and shared by choosing places and scheduling (a run plans one
+    # destination: each city of a multi-city trip has a run of its own).
+    forecasts: dict[dt.date, DayForecast] = field(default_factory=dict)
     other_cities: tuple[str, ...] = ()  # a city's run of a multi-city trip: the trip's other cities
-    # Forecasts already fetched, per (destination place id, date): choosing places and scheduling share them.
-    fetched_forecasts: dict[tuple[str, dt.date], DayForecast] = field(default_factory=dict)
     weather_warnings: list[str] = field(default_factory=list)
 
     @property
@@ -733,17 +733,16 @@ def _city_weather(
 ) -> TripWeather:
     """The forecast of each date from ``start_date`` to ``end_date`` at ``destination`` (a multi-city trip asks per
     city for its own dates); kept on the run for the days it describes, its warnings among the run's. Dates already
-    fetched for ``destination`` on this run (choosing places asks first, scheduling reuses) are not asked again."""
+    on the run (choosing places asks first, scheduling reuses) are not asked again."""
     time_zone = destination.time_zone or deps.settings.default_timezone
     dates = [start_date + dt.timedelta(days=offset) for offset in range((end_date - start_date).days + 1)]
-    missing = [date for date in dates if (destination.place_id, date) not in run.fetched_forecasts]
+    missing = [date for date in dates if date not in run.forecasts]
     if missing:
         queries = [ForecastQuery(date=date, location=destination.location, time_zone=time_zone) for date in missing]
         fetched = trip_weather(deps.weather, deps.settings, queries, run.maps_usage)
-        run.fetched_forecasts.update({(destination.place_id, date): shown for date, shown in fetched.forecasts.items()})
+        run.forecasts.update(fetched.forecasts)
         run.weather_warnings.extend(warning for warning in fetched.warnings if warning not in run.weather_warnings)
-    forecasts = {date: run.fetched_forecasts[(destination.place_id, date)] for date in dates}
-    run.forecasts.update(forecasts)
+    forecasts = {date: run.forecasts[date] for date in dates}
     run.warnings.extend(warning for warning in run.weather_warnings if warning not in run.warnings)
     return TripWeather(
         forecasts=forecasts,
